@@ -1,5 +1,4 @@
 // Placeholder entry: the real views live in their own modules (see issue on widgets).
-import "./styles.css";
 
 type Model = { get(name: string): unknown };
 
