@@ -13,12 +13,17 @@ from headlab.errors import (
     UnsupportedModelError,
 )
 
+from headlab.model import Attention, HeadModel, load
+
 try:
     __version__ = _version("headlab")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+src"
 
 __all__ = [
+    "Attention",
+    "HeadModel",
+    "load",
     "CatalogError",
     "HeadlabError",
     "InputError",

