@@ -273,6 +273,18 @@ class HeadModel:
 
         return analyse(self, texts, roles=roles, **kwargs)
 
+    def detect(self, roles=None, **kwargs):
+        """Probe roles (previous-token, induction, ...) on generated data; see ``headlab.detect``."""
+        from headlab.detect import detect
+
+        return detect(self, roles=roles, **kwargs)
+
+    def ablate(self, heads, **kwargs):
+        """Causal check: ablate heads and measure the paired effect; see ``headlab.ablate``."""
+        from headlab.ablate import ablate
+
+        return ablate(self, heads, **kwargs)
+
     def __repr__(self) -> str:
         kind = "causal" if self.is_causal else "encoder"
         gqa = f", kv_heads={self.n_kv_heads}" if self.n_kv_heads != self.n_heads else ""
