@@ -1,11 +1,12 @@
-// Bundles js/src into headlab/static/ (one ESM file + one stylesheet) for the wheel.
+// Bundles js/src into headlab/static/ for the wheel: index.js (every view), host.js (the
+// kernel-free host inlined by widget.to_html) and styles.css.
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const options = {
-  entryPoints: [path.join(here, "src/index.ts"), path.join(here, "src/styles.css")],
+  entryPoints: [path.join(here, "src/index.ts"), path.join(here, "src/host.ts"), path.join(here, "src/styles.css")],
   bundle: true,
   format: "esm",
   minify: true,

@@ -1,0 +1,130 @@
+// Explorer: HeadGrid + AttentionView + catalogue card on one model, linked both ways.
+
+import { entryCard } from "./catalog";
+import { decodePacked } from "./codec";
+import { clear, html } from "./dom";
+import { mountAttention } from "./attention";
+import { mountGrid } from "./grid";
+import { headKey, toggleHead } from "./layout";
+import { PatternStore } from "./patterns";
+import { fmt, headLabel } from "./scales";
+import type { AnyModel, CatalogEntry, Head } from "./types";
+
+export interface RoleRank { role: string; score: number; rank: number; of: number; sig: boolean }
+
+/** For one head: each role's score, its rank among all heads (1 = highest) and significance. */
+export function headRoleRanks(all: Float32Array, shape: number[], fields: string[], roles: string[], l: number, h: number): RoleRank[] {
+  const [R, F, L, H] = shape;
+  const n = L * H, i = l * H + h;
+  const fi = fields.indexOf("score"), si = fields.indexOf("sig");
+  const out: RoleRank[] = [];
+  for (let r = 0; r < R; r++) {
+    const base = (r * F + fi) * n;
+    const v = all[base + i];
+    if (!Number.isFinite(v)) continue;
+    let rank = 1, of = 0;
+    for (let j = 0; j < n; j++) { const w = all[base + j]; if (Number.isFinite(w)) { of++; if (w > v) rank++; } }
+    const sig = si >= 0 && all[(r * F + si) * n + i] > 0;
+    out.push({ role: roles[r] ?? String(r), score: v, rank, of, sig });
+  }
+  return out.sort((a, b) => Number(b.sig) - Number(a.sig) || a.rank - b.rank);
+}
+
+/** Catalogue entries whose detector uses one of the roles. */
+export function entriesForRoles(entries: CatalogEntry[], roles: string[]): CatalogEntry[] {
+  const set = new Set(roles);
+  return entries.filter((e) => (e.detector ?? []).some((r) => set.has(r)));
+}
+
+export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortSignal, store: PatternStore): () => void {
+  const root = html("div", "headlab-explorer");
+  host.appendChild(root);
+  const top = html("div", "headlab-ex-top");
+  const gridBox = html("div", "headlab-panel");
+  const side = html("div", "headlab-panel headlab-ex-side");
+  top.append(gridBox, side);
+  const attBox = html("div", "headlab-panel");
+  root.append(top, attBox);
+
+  const offGrid = mountGrid(model, gridBox, signal, {
+    onPick: (h: Head, additive: boolean) => {
+      const heads = additive ? toggleHead(model.get("heads") ?? [], h) : [h];
+      model.set("selected", h);
+      model.set("heads", heads);
+      model.save_changes();
+    },
+  });
+  const offAtt = mountAttention(model, attBox, signal, store);
+
+  const pickRow = html("div", "headlab-bar");
+  const entrySel = html("select", "headlab-entry", undefined, { "aria-label": "Catalogue type" });
+  const pickLabel = html("label", "headlab-label", "Catalogue type ");
+  pickLabel.appendChild(entrySel);
+  pickRow.appendChild(pickLabel);
+  const headInfo = html("div", "headlab-head-info");
+  const cardBox = html("div", "headlab-card-box");
+  side.append(pickRow, headInfo, cardBox);
+
+  function drawSide() {
+    const entries = model.get("catalog") ?? [];
+    if (entrySel.options.length !== entries.length + 1) {
+      clear(entrySel);
+      const none = html("option", "", "— none —"); none.value = ""; entrySel.appendChild(none);
+      for (const e of entries) { const o = html("option", "", e.name || e.id); o.value = e.id; entrySel.appendChild(o); }
+    }
+    entrySel.value = model.get("entry") ?? "";
+    pickLabel.hidden = entries.length === 0;
+
+    clear(headInfo);
+    const sel = model.get("selected");
+    if (sel) {
+      const [l, h] = sel;
+      headInfo.appendChild(html("div", "headlab-card-name", `Head ${headLabel(l, h)}`));
+      const known = model.get("matches")?.[headKey(l, h)] ?? [];
+      headInfo.appendChild(html("div", "", known.length ? `Published as: ${known.join(", ")}` : "No published role for this head in the catalogue."));
+      const g = model.get("grid");
+      if (g) {
+        const ranks = headRoleRanks(decodePacked(g), g.shape, model.get("fields"), model.get("roles") ?? [], l, h).slice(0, 4);
+        const ul = html("ul", "headlab-list");
+        for (const r of ranks)
+          ul.appendChild(html("li", r.sig ? "is-sig" : "", `${r.role}: ${fmt(r.score)} (rank ${r.rank}/${r.of})${r.sig ? " ● significant" : ""}`));
+        headInfo.append(html("div", "headlab-sub", model.get("has_stats") ? "Roles (report)" : "Roles on this text"), ul);
+        const strong = ranks.filter((r) => r.sig || r.rank <= 3).map((r) => r.role);
+        const rel = entriesForRoles(entries, strong).slice(0, 6);
+        if (rel.length) {
+          const box = html("div", "headlab-related");
+          box.appendChild(html("span", "headlab-muted", "Related types: "));
+          for (const e of rel) {
+            const b = html("button", "headlab-btn headlab-link", e.name || e.id, { type: "button", "data-entry": e.id });
+            b.addEventListener("click", () => pickEntry(e.id));
+            box.appendChild(b);
+          }
+          headInfo.appendChild(box);
+        }
+      }
+    } else headInfo.appendChild(html("div", "headlab-muted", "Click a head in the grid."));
+
+    clear(cardBox);
+    const cur = entries.find((e) => e.id === model.get("entry"));
+    if (cur) {
+      const n = (model.get("catalog_heads")?.[cur.id] ?? []).length;
+      cardBox.appendChild(html("div", "headlab-muted", n ? `${n} head(s) outlined in the grid` : "no head of this model linked to this type"));
+      cardBox.appendChild(entryCard(cur, model.get("model_name")));
+    }
+  }
+
+  function pickEntry(id: string) {
+    const entries = model.get("catalog") ?? [];
+    const e = entries.find((x) => x.id === id);
+    const heads = (model.get("catalog_heads")?.[id] ?? []).map(([l, h]) => [l, h] as Head);
+    model.set("entry", id);
+    model.set("highlight", heads);
+    model.set("highlight_label", e ? e.name || e.id : "");
+    model.save_changes();
+  }
+  entrySel.addEventListener("change", () => pickEntry(entrySel.value), { signal });
+  const traits = ["catalog", "catalog_heads", "entry", "selected", "matches", "grid", "role"];
+  for (const t of traits) model.on(`change:${t}`, drawSide);
+  drawSide();
+  return () => { offGrid(); offAtt(); for (const t of traits) model.off(`change:${t}`, drawSide); };
+}

@@ -1,0 +1,90 @@
+// Shapes of the synced traits (Python: headlab/widgets.py) and of the AFM model API we use.
+
+/** A numpy array sent by `headlab.widgets._pack`: the bytes arrive as a DataView. */
+export interface Packed {
+  shape: number[];
+  dtype: "float32" | "float16" | "uint8";
+  buf: DataView | ArrayBuffer | Uint8Array;
+  /** uint8 only: per-row maxima (float32 bytes); value = byte / 255 * rowMax. */
+  scale?: DataView | ArrayBuffer | Uint8Array;
+}
+
+export type Head = [number, number];
+/** [first token, end token (exclusive), label] */
+export type Unit = [number, number, string];
+
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  aliases?: string[];
+  stage?: string;
+  definition?: string;
+  detector?: string[];
+  papers?: { title?: string; year?: number | string; url?: string; authors?: string; id?: string }[];
+  known_instances?: { model?: string; layer?: number; head?: number; note?: string; source?: string }[];
+}
+
+export interface GridTraits {
+  n_layers: number;
+  n_heads: number;
+  model_name: string;
+  roles: string[];
+  role: string;
+  /** float32 [R, F, L, H]; fields listed in `fields`. */
+  grid: Packed | null;
+  fields: string[];
+  has_stats: boolean;
+  alpha: number;
+  /** "layer.head" -> catalogue names known for that head */
+  matches: Record<string, string[]>;
+  selected: Head | null;
+  highlight: Head[];
+  highlight_label: string;
+}
+
+export interface AttentionTraits {
+  tokens: string[];
+  units: Unit[];
+  special: number[];
+  heads: Head[];
+  mode: "auto" | "arcs" | "lines" | "matrix";
+  level: "token" | "word";
+  top_k: number;
+  threshold: number;
+  /** export only: "layer.head" -> packed [T, T] block */
+  preload?: Record<string, Packed>;
+  _static?: boolean;
+}
+
+export interface ExplorerTraits extends GridTraits, AttentionTraits {
+  catalog: CatalogEntry[];
+  catalog_heads: Record<string, [number, number, string][]>;
+  entry: string;
+}
+
+export interface CatalogTraits {
+  entries: CatalogEntry[];
+  query: string;
+  stage: string;
+  entry: string;
+}
+
+export interface AllTraits extends ExplorerTraits {
+  _view: "grid" | "attention" | "explorer" | "catalog";
+  title: string;
+  entries: CatalogEntry[];
+  query: string;
+  stage: string;
+}
+
+type Callback = (...args: any[]) => void;
+
+/** The subset of the anywidget model API used here (Jupyter, marimo and the static host). */
+export interface AnyModel<T = AllTraits> {
+  get<K extends keyof T>(name: K): T[K];
+  set<K extends keyof T>(name: K, value: T[K]): void;
+  save_changes(): void;
+  on(event: string, cb: Callback): void;
+  off(event?: string | null, cb?: Callback | null): void;
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
+}
