@@ -1,0 +1,232 @@
+"""``m.roles(...)``: natural-text role scores per sample, tested across samples.
+
+The engine streams: each layer's attention block ``[B, H, T, T]`` is reduced to per-sample
+scores ``[B, H, R]`` for all R roles at once (one einsum against the stacked sieves) and then
+dropped, so memory holds one layer's attention and the sieves of one batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from headlab.errors import InputError, MissingExtraError
+from headlab.roles import Role, applicable, as_sieve_result, resolve
+from headlab.text import Sample
+
+METHODS = ("lift", "pande")
+
+
+@dataclass
+class _BatchSieves:
+    """Stacked sieves of one batch: ``S [B, R, T, T]``, query weights ``[B, R, T]`` and counts."""
+
+    S: torch.Tensor
+    qw: torch.Tensor
+    s: torch.Tensor     # [B, R, T] sieve sizes within the visible keys
+    n: torch.Tensor     # [B, 1, T] visible keys per query
+    V: torch.Tensor     # [B, T, T]
+
+
+def sample_id(text) -> str:
+    """A stable id for a text or pair (used to pair samples across reports)."""
+    return hashlib.sha1(json.dumps(text, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _select_roles(m, roles) -> list[Role]:
+    chosen = resolve(roles, "text")
+    explicit = roles is not None
+    out = []
+    for role in chosen:
+        if "causal" in role.requires and not m.is_causal:
+            if explicit:
+                raise InputError(f"Role {role.id!r} is defined for causal models only; {m.name} is an encoder.")
+            continue
+        if "encoder" in role.requires and m.is_causal:
+            if explicit:
+                raise InputError(f"Role {role.id!r} needs a bidirectional encoder; {m.name} is causal.")
+            continue
+        if "spacy" in role.requires:
+            try:
+                from headlab.roles.syntax import nlp
+
+                nlp()
+            except MissingExtraError:
+                if explicit:
+                    raise
+                warnings.warn("spaCy is not installed: syntactic roles skipped (pip install 'headlab[syntax]').",
+                              stacklevel=3)
+                continue
+        out.append(role)
+    if not out:
+        raise InputError("None of the requested roles applies to this model.")
+    return out
+
+
+def _sieves_for(role: Role, sample: Sample, causal: bool):
+    if not applicable(role, sample, causal):
+        return None
+    res = as_sieve_result(role.sieve(sample), len(sample))
+    if res is None or not res.sieve.any():
+        return None
+    return res
+
+
+def _stack(batch, per_sample: list[list], n_roles: int) -> _BatchSieves:
+    B, T = batch.input_ids.shape
+    S = torch.zeros((B, n_roles, T, T), dtype=torch.float32)
+    qw = torch.zeros((B, n_roles, T), dtype=torch.float32)
+    for b, i in enumerate(batch.index):
+        n_tok = batch.lengths[b]
+        for r, res in enumerate(per_sample[i]):
+            if res is None:
+                continue
+            S[b, r, :n_tok, :n_tok] = torch.from_numpy(res.sieve)
+            if res.query_weights is None:
+                qw[b, r, :n_tok] = 1.0
+            else:
+                qw[b, r, :n_tok] = torch.from_numpy(res.query_weights.astype(np.float32))
+    V = batch.visible
+    S = S * V[:, None].float()
+    s = S.sum(-1)
+    n = V.sum(-1, dtype=torch.float32)[:, None, :]
+    return _BatchSieves(S, qw, s, n, V)
+
+
+def _reduce(A: torch.Tensor, bs: _BatchSieves, method: str, entropy_roles: torch.Tensor | None) -> torch.Tensor:
+    """Per-sample scores ``[B, H, R]`` of one layer's attention ``A [B, H, T, T]``."""
+    A = A.float()
+    on_sieve = torch.einsum("bhij,brij->bhri", A, bs.S)                 # [B, H, R, T]
+    on_visible = (A * bs.V[:, None].float()).sum(-1)[:, :, None, :]      # [B, H, 1, T]
+    s = bs.s[:, None]                                                   # [B, 1, R, T]
+    n = bs.n[:, None]                                                   # [B, 1, 1, T]
+    if method == "lift":
+        u = s / n.clamp(min=1)
+        m = on_sieve / on_visible.clamp(min=1e-30)
+        val = (m - u) / (1 - u).clamp(min=1e-12)
+        eligible = (s > 0) & (s < n)
+    else:  # pande
+        val = (on_sieve / s.clamp(min=1)) / (on_visible / n.clamp(min=1)).clamp(min=1e-30)
+        eligible = s > 0
+        if entropy_roles is not None:
+            # The authors' block score multiplies each query's ratio by its row entropy (nats).
+            ent = -(A * torch.log(A.clamp(min=1e-30))).sum(-1)[:, :, None, :]   # [B, H, 1, T]
+            val = torch.where(entropy_roles[None, None, :, None], val * ent, val)
+    w = bs.qw[:, None] * eligible
+    total = w.sum(-1)
+    score = torch.where(w > 0, val, torch.zeros_like(val)).mul(w).sum(-1) / total.clamp(min=1e-30)
+    return torch.where(total > 0, score, torch.full_like(score, float("nan")))
+
+
+def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entropy: bool = True,
+                 batch_size: int = 16, truncate: bool = False, progress: bool = False):
+    """Per-sample scores without statistics: ``({role id: float32 [N, L, H]}, samples)``.
+
+    NaN marks samples to which a role does not apply (no sieve). ``method`` picks the
+    per-sample score: ``"lift"`` (``sieve_lift``) or ``"pande"`` (``sieve_bias``).
+    """
+    from headlab import corpus
+
+    if method not in METHODS:
+        raise InputError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+    if texts is None:
+        texts = corpus.sentences() + corpus.pairs()
+    chosen = _select_roles(m, roles)
+    samples = m.tokenize(texts, truncate=truncate)
+    per_sample = [[_sieves_for(role, s, m.is_causal) for role in chosen] for s in samples]
+
+    N, L, H, R = len(samples), m.n_layers, m.n_heads, len(chosen)
+    out = np.full((R, N, L, H), np.nan, dtype=np.float32)
+    entropy_roles = None
+    if method == "pande" and block_entropy:
+        entropy_roles = torch.tensor([r.id == "block" for r in chosen])
+        if not bool(entropy_roles.any()):
+            entropy_roles = None
+    cache: dict[int, _BatchSieves] = {}
+
+    def reducer(layer, A, batch):
+        key = id(batch)
+        if key not in cache:
+            cache.clear()
+            cache[key] = _stack(batch, per_sample, R)
+        scores = _reduce(A, cache[key], method, entropy_roles)           # [B, H, R]
+        out[:, batch.index, layer, :] = scores.permute(2, 0, 1).numpy()
+
+    m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles")
+    per_role = {role.id: out[r] for r, role in enumerate(chosen) if np.isfinite(out[r]).any()}
+    if not per_role:
+        raise InputError("No role applied to any of the texts (e.g. block needs pairs or several sentences).")
+    return per_role, samples
+
+
+def analyse(
+    m,
+    texts=None,
+    roles=None,
+    *,
+    method: str = "lift",
+    alpha: float = 0.05,
+    correction: str | None = None,
+    test: str | None = None,
+    tau: float = 3.0,
+    min_effect: float = 0.0,
+    block_entropy: bool = True,
+    batch_size: int = 16,
+    truncate: bool = False,
+    seed: int = 0,
+    n_boot: int = 2000,
+    progress: bool = False,
+):
+    """Score natural-text roles per sample and test them across samples.
+
+    Args:
+        texts: strings and/or ``(a, b)`` pairs; default: headlab's built-in corpus (all
+            sentences and all pairs, ``hl.corpus``).
+        roles: role ids (default: every built-in text role that applies to this model; the
+            syntactic ones need the ``syntax`` extra).
+        method:
+            ``"lift"`` (default): per-sample length-free lift ``K`` (``hl.scores.sieve_lift``;
+            0 = uniform attention, 1 = all attention on the sieve), one-sided one-sample
+            t-test of ``E[K] > min_effect`` across samples (ddof=1), bootstrap percentile CI
+            of the mean, Benjamini–Hochberg FDR over all heads × roles. The t-test is used
+            because ``K`` is an average over many queries, bounded in [−1, 1], so its mean is
+            close to normal at the sample sizes used here, and it is exact and vectorised;
+            ``test="wilcoxon"`` or ``"signflip"`` are available. Calibration on null
+            attention is checked by the test suite.
+            ``"pande"``: Pande et al. (2021)'s procedure exactly, as in the authors' code:
+            per-sentence sieve bias score ``B`` (``hl.scores.sieve_bias``; the block score
+            times the row entropy when ``block_entropy``), one-sided one-sample t-test of
+            mean ``> tau`` (τ = 3, ddof = 1), α = 0.05, **no** multiple-testing correction;
+            ``score`` is the mean of ``B`` over sentences.
+        correction: "fdr_bh" (default for lift), "fdr_by", "holm", "bonferroni", "none"
+            (default for pande).
+        test: "t" (default), "wilcoxon", "signflip".
+    Returns:
+        ``hl.Report`` with one row per (role, layer, head).
+    """
+    from headlab.report import Report
+
+    if not 0 < alpha < 1:
+        raise InputError("alpha must be between 0 and 1.")
+    per_role, samples = role_samples(m, texts, roles, method=method, block_entropy=block_entropy,
+                                     batch_size=batch_size, truncate=truncate, progress=progress)
+    N = len(samples)
+    if method == "pande":
+        null, correction, test = tau, correction or "none", test or "t"
+    else:
+        null, correction, test = min_effect, correction or "fdr_bh", test or "t"
+    params = {"roles": list(per_role), "tau": tau if method == "pande" else None,
+              "min_effect": min_effect if method == "lift" else None,
+              "block_entropy": block_entropy if method == "pande" else None,
+              "truncate": truncate, "batch_size": batch_size, "n_texts": N,
+              "n_pairs": sum(s.is_pair for s in samples)}
+    return Report.from_samples(
+        per_role, method=method, null=null, alternative="greater", test=test, alpha=alpha,
+        correction=correction, n_boot=n_boot, seed=seed, model_name=m.name,
+        sample_ids=[sample_id(s.text) for s in samples], params=params,
+    )
