@@ -1,0 +1,235 @@
+"""Head-output hooks: each head's output at the input of the attention output projection.
+
+In every supported family the attention block computes per-head outputs ``z_h [B, T, d_head]``
+(attention-weighted values), concatenates them to ``[B, T, n_heads·d_head]`` and applies the
+output projection ``W_O`` (+ bias). That concatenated input is where heads are still separate,
+so it is where headlab reads and edits them:
+
+==================  ========================================  ================
+family              attention module                          output projection
+==================  ========================================  ================
+GPT-2               ``transformer.h.L.attn``                  ``attn.c_proj`` (Conv1D)
+GPT-NeoX / Pythia   ``gpt_neox.layers.L.attention``           ``attention.dense``
+Llama / Mistral     ``model.layers.L.self_attn``              ``self_attn.o_proj``
+Qwen2 (GQA)         ``model.layers.L.self_attn``              ``self_attn.o_proj``
+BERT / RoBERTa      ``encoder.layer.L.attention.self``        ``attention.output.dense``
+DistilBERT          ``transformer.layer.L.attention``         ``attention.out_lin``
+==================  ========================================  ================
+
+Head ``h``'s contribution to the residual stream is ``z_h @ W_O[h]`` where ``W_O[h]`` is the
+``[d_head, d_model]`` slice of the projection; the block output is ``Σ_h z_h W_O[h] + b``.
+For GQA models the projection input is per *query* head (``n_heads·d_head``), so hooks,
+ablation and direct-logit scores are per query head; the key/value heads a group shares are
+left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from headlab.errors import InputError, UnsupportedModelError
+
+__all__ = ["OutputProjection", "output_projections", "head_hook", "head_contributions",
+           "ablation", "parse_heads", "head_means"]
+
+_PROJ_NAMES = ("o_proj", "c_proj", "dense", "out_proj", "out_lin", "wo")
+
+
+@dataclass
+class OutputProjection:
+    """The output projection of one attention layer.
+
+    Attributes:
+        layer: layer index; name: module name; module: the projection (``nn.Linear`` or
+        GPT-2's ``Conv1D``); n_heads: query heads; d_head: per-head width.
+    """
+
+    layer: int
+    name: str
+    module: nn.Module
+    n_heads: int
+    d_head: int
+
+    @property
+    def is_conv1d(self) -> bool:
+        return type(self.module).__name__ == "Conv1D"
+
+    def weight_per_head(self) -> torch.Tensor:
+        """``W_O`` split per head: float ``[n_heads, d_head, d_model]``."""
+        W = self.module.weight.detach()
+        W = W if self.is_conv1d else W.T                       # -> [n_heads·d_head, d_model]
+        return W.reshape(self.n_heads, self.d_head, W.shape[-1])
+
+    @property
+    def bias(self) -> torch.Tensor | None:
+        return getattr(self.module, "bias", None)
+
+
+def _in_features(module: nn.Module) -> int | None:
+    if type(module).__name__ == "Conv1D":
+        return int(module.weight.shape[0])
+    return getattr(module, "in_features", None)
+
+
+def output_projections(m) -> list[OutputProjection]:
+    """The output projection of every attention layer of a ``HeadModel`` (cached on it)."""
+    cached = getattr(m, "_headlab_projections", None)
+    if cached is not None:
+        return cached
+    named = dict(m.model.named_modules())
+    out = []
+    for layer, (name, module, _) in enumerate(m._modules):
+        proj, pname = None, None
+        for attr in _PROJ_NAMES:                                  # GPT-2, NeoX, Llama, Qwen2, DistilBERT
+            cand = getattr(module, attr, None)
+            if isinstance(cand, nn.Module) and _in_features(cand):
+                proj, pname = cand, f"{name}.{attr}"
+                break
+        if proj is None and "." in name:                          # BERT family: attention.output.dense
+            parent_name = name.rsplit(".", 1)[0]
+            parent = named.get(parent_name)
+            cand = getattr(getattr(parent, "output", None), "dense", None)
+            if isinstance(cand, nn.Module) and _in_features(cand):
+                proj, pname = cand, f"{parent_name}.output.dense"
+        if proj is None:
+            raise UnsupportedModelError(
+                f"Could not find the output projection of attention layer {layer} ({name!r}, "
+                f"{type(module).__name__}). Head-output hooks support GPT-2, GPT-NeoX, Llama/Mistral, "
+                "Qwen2 and BERT-family models."
+            )
+        d_in = _in_features(proj)
+        if d_in % m.n_heads:
+            raise UnsupportedModelError(
+                f"The output projection of layer {layer} takes {d_in} features, not a multiple of "
+                f"{m.n_heads} heads; cannot split it per head."
+            )
+        out.append(OutputProjection(layer, pname, proj, m.n_heads, d_in // m.n_heads))
+    m._headlab_projections = out
+    return out
+
+
+def parse_heads(heads, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
+    """Normalise ``(layer, head)`` / ``"L1H2"`` / ``"1.2"`` or a list of them to sorted tuples."""
+    if heads is None:
+        raise InputError("Name the heads to ablate, e.g. heads=[(1, 2)] or '1.2'.")
+    if isinstance(heads, (str, tuple)) and not (isinstance(heads, tuple) and heads and isinstance(heads[0], (tuple, list, str))):
+        heads = [heads]
+    out = []
+    for h in heads:
+        if isinstance(h, str):
+            s = h.strip().upper().replace("L", "").replace("H", ".")
+            try:
+                layer, head = (int(v) for v in s.split("."))
+            except ValueError:
+                raise InputError(f"Cannot read head {h!r}: write (layer, head), 'L1H2' or '1.2'.") from None
+        else:
+            try:
+                layer, head = (int(v) for v in h)
+            except (TypeError, ValueError):
+                raise InputError(f"Cannot read head {h!r}: write (layer, head), 'L1H2' or '1.2'.") from None
+        if not (0 <= layer < n_layers and 0 <= head < n_heads):
+            raise InputError(f"Head {layer}.{head} does not exist: this model has {n_layers} layers x {n_heads} heads (0-indexed).")
+        if (layer, head) not in out:
+            out.append((layer, head))
+    if not out:
+        raise InputError("No heads given.")
+    return sorted(out)
+
+
+@contextlib.contextmanager
+def head_hook(m, fn: Callable[[int, torch.Tensor], torch.Tensor | None], layers: Iterable[int] | None = None):
+    """While active, ``fn(layer, z)`` sees each layer's per-head outputs ``z [B, T, n_heads, d_head]``
+    (the input of the output projection, split per head) and may return a replacement of the
+    same shape (``None`` keeps the input)."""
+    projs = output_projections(m)
+    wanted = set(range(len(projs))) if layers is None else set(layers)
+    handles = []
+
+    def make(p: OutputProjection):
+        def pre(_module, args, kwargs):
+            x = args[0]
+            z = x.reshape(*x.shape[:-1], p.n_heads, p.d_head)
+            new = fn(p.layer, z)
+            if new is None:
+                return None
+            return (new.reshape(x.shape),) + tuple(args[1:]), kwargs
+
+        return pre
+
+    try:
+        for p in projs:
+            if p.layer in wanted:
+                handles.append(p.module.register_forward_pre_hook(make(p), with_kwargs=True))
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def head_contributions(proj: OutputProjection, z: torch.Tensor) -> torch.Tensor:
+    """Each head's write to the residual stream: ``z [..., T, n_heads, d_head]`` →
+    ``[..., n_heads, T, d_model]`` (``z_h @ W_O[h]``, without the bias)."""
+    W = proj.weight_per_head().to(z.dtype)
+    return torch.einsum("...thd,hdm->...htm", z, W)
+
+
+@contextlib.contextmanager
+def ablation(m, heads: Sequence[tuple[int, int]], mode: str = "zero", means: dict | None = None):
+    """Ablate ``heads`` while active: ``mode="zero"`` sets their outputs to 0; ``mode="mean"``
+    replaces them by ``means[layer]`` (float ``[T, n_heads, d_head]`` or ``[n_heads, d_head]``,
+    from :func:`head_means`)."""
+    if mode not in ("zero", "mean"):
+        raise InputError(f"mode must be 'zero' or 'mean', got {mode!r}.")
+    if mode == "mean" and means is None:
+        raise InputError("Mean ablation needs the heads' mean outputs (head_means(m, samples)).")
+    by_layer: dict[int, list[int]] = {}
+    for layer, head in heads:
+        by_layer.setdefault(layer, []).append(head)
+
+    def fn(layer: int, z: torch.Tensor):
+        hs = by_layer.get(layer)
+        if not hs:
+            return None
+        z = z.clone()
+        if mode == "zero":
+            z[..., hs, :] = 0
+        else:
+            mu = means[layer].to(z.dtype)
+            T = z.shape[-3]
+            if mu.dim() == 3:                                     # per position, when lengths match
+                mu = mu[:T] if mu.shape[0] >= T else mu.mean(0)
+            z[..., hs, :] = mu[..., hs, :]
+        return z
+
+    with head_hook(m, fn, layers=by_layer):
+        yield
+
+
+def head_means(m, batches_fn: Callable[[], None], layers: Iterable[int] | None = None) -> dict[int, torch.Tensor]:
+    """Mean per-head output at each position over the samples that ``batches_fn`` runs.
+
+    ``batches_fn()`` runs the model (e.g. ``lambda: m.forward_only(samples)``) while the hook is
+    active; padding is counted, so use equal-length samples (probe sets are). Returns
+    ``{layer: float [T, n_heads, d_head]}``.
+    """
+    sums: dict[int, torch.Tensor] = {}
+    counts: dict[int, int] = {}
+
+    def fn(layer: int, z: torch.Tensor):
+        s = z.detach().float().sum(0)
+        if layer in sums and sums[layer].shape == s.shape:
+            sums[layer] += s
+        else:
+            sums[layer] = s.clone()
+        counts[layer] = counts.get(layer, 0) + z.shape[0]
+        return None
+
+    with head_hook(m, fn, layers=layers):
+        batches_fn()
+    return {k: v / counts[k] for k, v in sums.items()}
