@@ -1,0 +1,7 @@
+"""``python -m headlab.catalog search|show|bibtex|list|head ...``"""
+
+import sys
+
+from headlab.catalog.cli import main
+
+sys.exit(main())
