@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import warnings
 from typing import Any, Iterable, Sequence
 
 import anywidget
@@ -484,7 +485,7 @@ def _quick_scores(att) -> dict:
         try:
             return {str(k): np.asarray(v, dtype=np.float32) for k, v in quick_scores(att).items()}
         except HeadlabError:
-            # One role needs a missing extra (e.g. spaCy): score the others one by one.
+            # A role needs a missing extra (e.g. spaCy): score the others one by one.
             try:
                 from headlab.roles import resolve
                 ids = [r.id for r in resolve(None, "text")]
@@ -498,6 +499,8 @@ def _quick_scores(att) -> dict:
                     continue
             if out:
                 return {str(k): np.asarray(v, dtype=np.float32) for k, v in out.items()}
+        except Exception as exc:   # never let a scorer problem take the whole view down
+            warnings.warn(f"headlab.roles.quick_scores failed ({exc!r}); showing basic scores", stacklevel=3)
     w = np.asarray(att.weights, dtype=np.float32)
     T = w.shape[-1]
     special = np.asarray(getattr(att, "special_mask", np.zeros(T, bool)), dtype=bool)
