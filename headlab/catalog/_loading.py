@@ -135,10 +135,15 @@ def _parse(text: str, name: str, is_json: bool) -> tuple[Any, yaml.Node | None]:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The problem mark is where the parser gave up; the context mark is where the broken construct
+        # (an unclosed bracket, a badly indented list) starts. Both help, so both are shown.
+        start, stop = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
+        mark = stop or start
         where = f"{name}:{mark.line + 1}" if mark else name
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogError(f"{where}: not valid YAML: {problem}.") from None
+        context = getattr(exc, "context", None)
+        detail = f" ({context} that starts at line {start.line + 1})" if start and context else ""
+        raise CatalogError(f"{where}: not valid YAML: {problem}{detail}.") from None
     finally:
         loader.dispose()
     return data, root
@@ -170,15 +175,17 @@ def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
 
 
 def _describe_schema_errors(errors: list, data: Any, root: yaml.Node | None, name: str) -> str:
+    """First line: the first problem, complete on its own (the CLI shows only that); then the others."""
     lines = []
-    for err in errors[:10]:
+    for err in errors:
         path = tuple(err.absolute_path)
         line = _line_of(root, path)
         where = f"{name}:{line}" if line else name
         lines.append(f"{where}: {_owner(data, path)}{_json_path(path)}: {_short(err)}")
-    more = f"\n(and {len(errors) - 10} more problems)" if len(errors) > 10 else ""
-    header = "Catalogue file does not match the schema (see docs/catalog.md for the fields):\n  "
-    return header + "\n  ".join(lines) + more
+    extra = len(lines) - 1
+    first = lines[0] + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
+    rest = [f"  {text}" for text in lines[1:10]] + (["  ..."] if len(lines) > 10 else [])
+    return "\n".join([first + ". Catalogue files follow headlab/catalog/schema/catalog.schema.json.", *rest])
 
 
 def _owner(data: Any, path: tuple) -> str:

@@ -31,14 +31,17 @@ _SEARCH_STOPWORDS = frozenset("a an and the of in on to for is are that this wit
 
 
 def registered_role_ids() -> tuple[str, ...]:
-    """Role ids from headlab.roles when it imports, else the fixed list above."""
+    """Role ids a detector may name: the agreed built-in ids plus whatever headlab.roles has registered.
+
+    The built-in ids count even when the registry cannot be imported (it needs the heavy dependencies),
+    and user-registered roles count as soon as they are registered.
+    """
     try:
         from headlab import roles  # noqa: PLC0415 - optional and possibly heavy
-        return tuple(roles.names())
-    except ImportError:
-        return FALLBACK_ROLE_IDS
-    except AttributeError:  # registry present but without names() yet
-        return FALLBACK_ROLE_IDS
+        registered = tuple(roles.names())
+    except (ImportError, AttributeError):  # no registry, or one without names() yet
+        registered = ()
+    return tuple(dict.fromkeys(FALLBACK_ROLE_IDS + registered))
 
 
 class Catalog:

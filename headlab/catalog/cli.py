@@ -78,12 +78,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             return _head(catalog, args.model, args.layer, args.head, out)
         raise HeadlabError(f"unknown catalog command {command!r}")
     except HeadlabError as exc:
-        # One line: the first line of the message carries the point; details follow only for file errors.
-        message = str(exc).strip()
-        first, _, rest = message.partition("\n")
+        # One line: the first line of every catalogue message is complete on its own.
+        first = str(exc).strip().partition("\n")[0]
         err.write(f"headlab catalog: error: {first}\n")
-        if rest:
-            err.write(rest + "\n")
         return EXIT_USER_ERROR
 
 
