@@ -22,7 +22,7 @@ STAGE_NAMES = {
 STAGE_NAMES_ZH = {"KR": "知识召回", "ICI": "上下文识别", "LR": "潜在推理", "EP": "表达准备"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Paper:
     """One paper: one entry of the Awesome-Attention-Heads list, or a paper headlab adds."""
 
@@ -80,6 +80,10 @@ class Paper:
             "origin": self.origin,
         }
 
+    def __repr__(self) -> str:
+        title = self.title if len(self.title) <= 50 else self.title[:47] + "..."
+        return f"<Paper {self.id} {title!r} {self.date}>"
+
     def __str__(self) -> str:
         return _render.paper_text(self)
 
@@ -90,7 +94,7 @@ class Paper:
         return _render.paper_html(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Instance:
     """A published claim that one head of one public model is of a given type. Layer and head are 0-based."""
 
@@ -134,6 +138,9 @@ class Instance:
             "note": self.note,
             "origin": self.origin,
         }
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.type} {self.model} {self.label} {self.confidence}>"
 
     def __str__(self) -> str:
         return _render.instance_text(self)
@@ -184,7 +191,7 @@ class PaperLink:
         return {"id": self.paper.id, "role": self.role, "title": self.paper.title, "date": self.paper.date}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Entry:
     """One known type of attention head."""
 
@@ -255,6 +262,9 @@ class Entry:
             "instances": [inst.to_dict() for inst in self.instances],
             "origin": self.origin,
         }
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.id} {self.name!r} {self.stage or 'unplaced'}>"
 
     def __str__(self) -> str:
         return _render.entry_text(self)
