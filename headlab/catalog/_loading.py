@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from headlab.errors import CatalogError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SECTIONS = ("heads", "papers", "instances", "models", "probes")
 
@@ -83,7 +85,11 @@ def schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> "jsonschema.Draft202012Validator":
+    # Imported on first validation, not with the package: importing jsonschema can take seconds
+    # (its optional format checkers build grammars), and `import headlab` should not pay for that.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema())
 
 
@@ -207,7 +213,7 @@ def _json_path(path: tuple) -> str:
     return out or "(top level)"
 
 
-def _short(err: jsonschema.ValidationError) -> str:
+def _short(err: "jsonschema.ValidationError") -> str:
     """A one-line reason; oneOf failures otherwise produce a wall of text."""
     if err.validator == "oneOf":
         return f"{err.instance!r} is not an allowed value here"
