@@ -242,6 +242,20 @@ def test_load_rejects_newer_version_and_damage(rep, tmp_path):
         Report.load(tmp_path / "missing")
 
 
+def test_load_calls_np_load_without_pickle(rep, tmp_path, monkeypatch):
+    rep.save(tmp_path / "q")
+    seen = []
+    real = np.load
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("allow_pickle"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy)
+    Report.load(tmp_path / "q")
+    assert seen == [False]
+
+
 def test_load_refuses_pickled_arrays(rep, tmp_path):
     rep.save(tmp_path / "p")
     obj = np.empty(1, dtype=object)

@@ -137,6 +137,25 @@ def test_signflip_detects_effect_and_agrees_with_scipy_permutation_test():
     assert res.n[2] == 22
 
 
+def test_signflip_matches_exact_enumeration_for_small_n():
+    """For n = 8 all 256 sign patterns can be enumerated: the exact p counts the patterns
+    with a flipped sum >= the observed one (the identity included)."""
+    rng = np.random.default_rng(13)
+    x = np.column_stack([rng.normal(0.4, 1, 8), np.arange(1.0, 9.0), rng.normal(0, 1, 8)])
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 8)).reshape(8, -1).T  # [256, 8]
+    res = stats.one_sample(x, test="signflip", n_perm=20000, seed=2)
+    for k in range(3):
+        flipped = signs @ x[:, k]
+        for alt, exact in (
+            ("greater", np.mean(flipped >= x[:, k].sum() - 1e-12)),
+            ("two-sided", np.mean(np.abs(flipped) >= abs(x[:, k].sum()) - 1e-12)),
+        ):
+            p = stats.one_sample(x[:, [k]], test="signflip", n_perm=20000, seed=2, alternative=alt).p_value[0]
+            assert abs(p - exact) < 4 * np.sqrt(exact * (1 - exact) / 20000) + 1e-4, (k, alt, p, exact)
+    # all-positive column: only the identity reaches the observed sum -> p = 1/256
+    assert res.p_value[1] == pytest.approx(1 / 256, abs=4 * np.sqrt(1 / 256 / 20000))
+
+
 def test_signflip_is_seeded():
     x = np.random.default_rng(0).normal(0.1, 1, size=(20, 10))
     a = stats.one_sample(x, test="signflip", seed=3, n_perm=500).p_value
