@@ -36,7 +36,7 @@ from torch import nn
 from headlab.errors import InputError, UnsupportedModelError
 
 __all__ = ["OutputProjection", "output_projections", "head_hook", "head_contributions",
-           "ablation", "parse_heads", "head_means"]
+           "ablation", "parse_heads", "head_means", "final_norm", "unembedding", "direct_logits"]
 
 _PROJ_NAMES = ("o_proj", "c_proj", "dense", "out_proj", "out_lin", "wo")
 
@@ -233,3 +233,56 @@ def head_means(m, batches_fn: Callable[[], None], layers: Iterable[int] | None =
     with head_hook(m, fn, layers=layers):
         batches_fn()
     return {k: v / counts[k] for k, v in sums.items()}
+
+
+# ----------------------------------------------------------------------------- direct path to the logits
+_NORM_NAMES = ("ln_f", "norm", "final_layer_norm", "final_layernorm", "ln_final")
+
+
+def final_norm(m) -> nn.Module:
+    """The final norm of a causal LM's base model (GPT-2 ``ln_f``, Llama/Qwen2 ``norm``,
+    GPT-NeoX ``final_layer_norm``)."""
+    for attr in _NORM_NAMES:
+        mod = getattr(m._core, attr, None)
+        if isinstance(mod, nn.Module):
+            return mod
+    raise UnsupportedModelError(
+        f"Could not find the final norm of {type(m._core).__name__}; the direct path to the logits "
+        "(copying score) supports GPT-2, GPT-NeoX, Llama/Mistral and Qwen2 models."
+    )
+
+
+def unembedding(m) -> torch.Tensor:
+    """``W_U`` as float ``[vocab, d_model]`` (the LM head's weight)."""
+    head = m.model.get_output_embeddings() if hasattr(m.model, "get_output_embeddings") else None
+    if head is None or getattr(head, "weight", None) is None:
+        raise UnsupportedModelError(
+            "This model has no language-model head (it was loaded without one, or it is an encoder); "
+            "the copying score, retrieval decoding and loss-based ablation need next-token logits. "
+            "Load a causal LM (AutoModelForCausalLM), e.g. hl.load('gpt2')."
+        )
+    return head.weight.detach()
+
+
+def direct_logits(norm: nn.Module, W_U: torch.Tensor, contrib: torch.Tensor, resid: torch.Tensor) -> torch.Tensor:
+    """Direct logit contribution of residual-stream writes ``contrib [..., T, d_model]`` through
+    the final norm, with the norm's scale frozen at the full residual ``resid [T, d_model]``
+    (the usual direct-logit-attribution linearisation), then ``W_U``: → ``[..., T, vocab]``.
+
+    LayerNorm: ``γ ⊙ (c − mean(c)) / σ(resid)``; RMSNorm: ``γ ⊙ c / rms(resid)``; biases are
+    left out (they are not the component's).
+    """
+    resid = resid.float()
+    c = contrib.float()
+    name = type(norm).__name__.lower()
+    eps = float(getattr(norm, "eps", getattr(norm, "variance_epsilon", 1e-5)))
+    gamma = getattr(norm, "weight", None)
+    if "rms" in name:
+        scale = torch.rsqrt(resid.pow(2).mean(-1, keepdim=True) + eps)
+    else:
+        scale = torch.rsqrt(resid.var(-1, keepdim=True, unbiased=False) + eps)
+        c = c - c.mean(-1, keepdim=True)
+    out = c * scale
+    if gamma is not None:
+        out = out * gamma.detach().float()
+    return out @ W_U.float().T
