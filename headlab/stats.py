@@ -199,7 +199,9 @@ def one_sample(
             ``scipy.stats.ttest_1samp(x, null, alternative=...)`` for ddof = 1.
             ``"wilcoxon"`` -- signed-rank test of ``x - null`` with zeros dropped; exact for
             n <= 50 when the column has no ties or zeros, normal approximation with tie
-            correction otherwise (``scipy.stats.wilcoxon`` defaults).
+            correction otherwise (``scipy.stats.wilcoxon`` defaults; where scipy would
+            switch to a permutation test -- n <= 13 with ties or zeros -- this uses the
+            normal approximation).
             ``"signflip"`` -- sign-flip permutation test of the mean of ``x - null``, which
             assumes symmetry about ``null`` under H0; one ``[n_perm, N]`` sign matrix (seeded)
             is shared by all columns; p = (1 + #{perm >= obs}) / (1 + n_perm).

@@ -101,6 +101,17 @@ def test_wilcoxon_ties_zeros_large_n_match_scipy_asymptotic(alternative):
         assert res.statistic[k] == ref.statistic
 
 
+@pytest.mark.parametrize("test", ["t", "wilcoxon", "signflip"])
+def test_trailing_axes_equal_flattened_columns(test):
+    x = np.round(np.random.default_rng(0).normal(0.2, 1, (40, 3, 4)), 1)
+    x[:5, 1, 2] = np.nan
+    a = stats.one_sample(x, test=test, n_perm=999)
+    b = stats.one_sample(x.reshape(40, 12), test=test, n_perm=999)
+    assert a.p_value.shape == (3, 4)
+    np.testing.assert_allclose(a.p_value.ravel(), b.p_value, rtol=1e-12)
+    np.testing.assert_array_equal(a.n.ravel(), b.n)
+
+
 # ---------------------------------------------------------------- sign flip
 
 
