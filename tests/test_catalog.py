@@ -73,6 +73,11 @@ def test_search_finds_by_definition_and_by_paper_title():
     assert catalog.search("needle")[0].id == "retrieval_head"
 
 
+def test_search_prefers_phrases():
+    top3 = [e.id for e in catalog.search("knowledge conflict", limit=3)]
+    assert {"context_head", "memory_head"} <= set(top3)
+
+
 def test_search_with_chinese_aliases():
     assert catalog.search("检索头")[0].id == "retrieval_head"
     found = [e.id for e in catalog.search("归纳")]

@@ -169,3 +169,15 @@ def test_errata_are_corrected_and_noted():
     assert catalog.paper("2410.16139").head_types == ("subject_head_argrole",)
     # The survey's DeepMind icon is Chinchilla, not Gemma, for Lieberum et al.'s heads.
     assert "Chinchilla" in catalog.get("constant_head").families
+
+
+SEED = Path(os.environ.get("HEADLAB_SEED_TEXT", "/work/shared/seeds/000_5c8de9776de6fbfe.txt"))
+
+
+def test_chinese_names_marked_as_from_the_founding_document_occur_in_it():
+    if not SEED.exists():
+        pytest.skip(f"founding document not found at {SEED} (set HEADLAB_SEED_TEXT)")
+    text = "".join(SEED.read_text("utf-8").split())
+    claimed = [(e.id, n) for e in catalog.entries() for n, src in e.zh if src == "founding_document"]
+    assert len(claimed) >= 20
+    assert [(i, n) for i, n in claimed if "".join(n.split()) not in text] == []

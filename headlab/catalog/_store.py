@@ -387,7 +387,8 @@ class _Query:
     def __init__(self, text: str):
         self.text = str(text)
         self.key = norm.key(self.text)
-        self.words = [w for w in norm.words(self.text) if w not in _SEARCH_STOPWORDS and (len(w) > 1 or norm.has_cjk(w))]
+        self.all_words = norm.words(self.text)
+        self.words = [w for w in self.all_words if w not in _SEARCH_STOPWORDS and (len(w) > 1 or norm.has_cjk(w))]
         self.cjk = norm.has_cjk(self.text)
 
     def __bool__(self) -> bool:
@@ -406,6 +407,9 @@ class _SearchDoc:
         self.definition_words = set(norm.words(entry.definition))
         self.other_words = set(norm.words(" ".join([entry.detection or "", *entry.caveats, *entry.detector, *entry.probe_data])))
         self.title_words = {w for link in entry.papers for w in norm.words(link.paper.title)}
+        # Word sequences, so that a multi-word query found as a phrase outranks scattered matches.
+        self.definition_phrase = " " + " ".join(norm.words(entry.definition)) + " "
+        self.title_phrases = [" " + " ".join(norm.words(link.paper.title)) + " " for link in entry.papers]
 
     def score(self, q: _Query) -> float:
         score = 0.0
@@ -426,6 +430,12 @@ class _SearchDoc:
             score += _word_score(w, self.definition_words, 4)
             score += _word_score(w, self.title_words, 3)
             score += _word_score(w, self.other_words, 2)
+        if len(q.all_words) >= 2:
+            phrase = " " + " ".join(q.all_words) + " "
+            if phrase in self.definition_phrase:
+                score += 12
+            if any(phrase in title for title in self.title_phrases):
+                score += 8
         if score == 0 and q.key and len(q.key) >= 4:
             best = max((difflib.SequenceMatcher(None, q.key, k).ratio() for k in self.name_keys), default=0)
             if best >= 0.75:
