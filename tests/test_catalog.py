@@ -238,6 +238,11 @@ def test_entries_display_in_terminal_notebook_and_markdown():
     assert "2211.00593" in paper._repr_markdown_()
 
 
+def test_records_are_hashable():
+    assert len({*catalog.entries()}) == len(catalog.entries())
+    assert len({*catalog.papers()}) == len(catalog.papers())
+
+
 def test_reprs_stay_short():
     assert repr(catalog.get("induction")) == "<Entry induction_head 'Induction Head' LR>"
     assert repr(catalog.for_head("gpt2", 10, 7)[0]) == "<Instance copy_suppression_head gpt2-small L10H7 confirmed>"

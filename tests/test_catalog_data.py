@@ -69,7 +69,7 @@ def test_every_referenced_paper_model_probe_and_type_exists():
         assert entry.parent is None or entry.parent in ids
         assert set(entry.probe_data) <= probes
         for h in entry.homonyms:
-            assert set(h.get("papers", [])) <= paper_ids
+            assert set(h.papers) <= paper_ids
         for inst in entry.instances:
             assert inst.source in paper_ids
             model = catalog.model(inst.model)

@@ -7,7 +7,7 @@ and as plain JSON data (``to_dict``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from headlab.catalog import _render
@@ -181,6 +181,18 @@ class Model:
 
 
 @dataclass(frozen=True)
+class Homonym:
+    """The same label used elsewhere for a different concept."""
+
+    label: str
+    meaning: str
+    papers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "meaning": self.meaning, "papers": list(self.papers)}
+
+
+@dataclass(frozen=True)
 class PaperLink:
     """A paper as it relates to one head type: who introduced it, who extended it, who tagged it."""
 
@@ -215,7 +227,7 @@ class Entry:
     layers: str | None = None
     related: tuple[tuple[str, str], ...] = ()  # (entry id, relation)
     papers: tuple[PaperLink, ...] = ()
-    homonyms: tuple[dict, ...] = field(default=())
+    homonyms: tuple[Homonym, ...] = ()
     caveats: tuple[str, ...] = ()
     instances: tuple[Instance, ...] = ()
     origin: str = "builtin"
@@ -257,7 +269,7 @@ class Entry:
             "layers": self.layers,
             "related": [{"id": i, "relation": r} for i, r in self.related],
             "papers": [link.to_dict() for link in self.papers],
-            "homonyms": [dict(h) for h in self.homonyms],
+            "homonyms": [h.to_dict() for h in self.homonyms],
             "caveats": list(self.caveats),
             "instances": [inst.to_dict() for inst in self.instances],
             "origin": self.origin,

@@ -121,7 +121,7 @@ def entry_text(entry: "Entry") -> str:
         for link in entry.papers:
             lines.append(f"  {link.paper.date}  {link.paper.title}  [{link.role}; {link.paper.id}]")
     for h in entry.homonyms:
-        lines.append(f"Not to be confused with: {h['label']} - {h['meaning']}")
+        lines.append(f"Not to be confused with: {h.label} - {h.meaning}")
     if entry.caveats:
         lines.append("Caveats:")
         lines += [_wrap("- " + c, "  ") for c in entry.caveats]
@@ -150,7 +150,7 @@ def entry_markdown(entry: "Entry") -> str:
     if entry.parent:
         lines.append(f"- **Kind of:** `{entry.parent}`")
     for h in entry.homonyms:
-        lines.append(f"- **Not to be confused with:** {_md(h['label'])} ({_md(h['meaning'])})")
+        lines.append(f"- **Not to be confused with:** {_md(h.label)} ({_md(h.meaning)})")
     for c in entry.caveats:
         lines.append(f"- **Caveat:** {_md(c)}")
     if entry.instances:
@@ -195,7 +195,7 @@ def entry_html(entry: "Entry") -> str:
     if entry.families:
         row("Seen in", _e(", ".join(entry.families)))
     for h in entry.homonyms:
-        row("Not to be confused with", _e(f"{h['label']}: {h['meaning']}"))
+        row("Not to be confused with", _e(f"{h.label}: {h.meaning}"))
     for c in entry.caveats:
         row("Caveat", _e(c))
     parts.append("</dl>")

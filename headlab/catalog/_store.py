@@ -13,7 +13,7 @@ from typing import Iterable
 
 from headlab.catalog import _normalize as norm
 from headlab.catalog._loading import Record, Source
-from headlab.catalog._records import STAGE_NAMES, STAGE_NAMES_ZH, Entry, Instance, Model, Paper, PaperLink
+from headlab.catalog._records import STAGE_NAMES, STAGE_NAMES_ZH, Entry, Homonym, Instance, Model, Paper, PaperLink
 from headlab.errors import CatalogError
 
 # Role ids of headlab.roles, used to check extension files when that registry cannot be imported
@@ -206,7 +206,8 @@ class Catalog:
                 detector=tuple(d.get("detector", [])), automatic=d.get("automatic"), detection=_flat(d.get("detection")),
                 probe_data=tuple(d.get("probe_data", [])), families=tuple(d.get("families", [])), layers=d.get("layers"),
                 related=tuple((r["id"], r["relation"]) for r in d.get("related", [])),
-                papers=tuple(ordered_links), homonyms=tuple(d.get("homonyms", [])),
+                papers=tuple(ordered_links),
+                homonyms=tuple(Homonym(h["label"], h["meaning"], tuple(h.get("papers", []))) for h in d.get("homonyms", [])),
                 caveats=tuple(d.get("caveats", [])), instances=tuple(ordered_instances), origin=_origin(record),
             )
         return entries
