@@ -1,0 +1,166 @@
+"""m.detect: probe roles → hl.Report, edge cases on tiny models, and the toy-induction heads."""
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import headlab as hl
+from headlab import probes as P
+from headlab.detect import score_repeated
+from headlab.errors import InputError, TooLongError, UnsupportedModelError
+from headlab.report import Report
+
+from tiny_models import build
+
+
+@pytest.fixture(scope="module")
+def gpt2_tiny(bert_tokenizer):
+    return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    from headlab import zoo
+
+    try:
+        zoo.zoo_path("toy-induction")
+    except hl.ModelLoadError:
+        pytest.skip("the toy-induction zoo model has not been trained into headlab/zoo/toy_induction yet")
+    return hl.load("toy-induction")
+
+
+@pytest.fixture(scope="module")
+def toy_report(toy):
+    t = time.perf_counter()
+    rep = toy.detect()
+    rep.elapsed = time.perf_counter() - t
+    return rep
+
+
+# ----------------------------------------------------------------------------- tiny models
+def test_report_shape_roles_and_nulls(gpt2_tiny):
+    rep = gpt2_tiny.detect(roles=["previous_token", "induction", "sink"], n=6, n_boot=200)
+    assert isinstance(rep, Report) and rep.method == "probe"
+    assert rep.roles == ["previous_token", "induction", "sink"]
+    assert (rep.n_samples, rep.n_layers, rep.n_heads) == (6, 3, 4)
+    assert set(rep.table.columns) >= {"role", "layer", "head", "score", "ci_low", "ci_high", "p_value",
+                                      "q_value", "significant", "n", "null"}
+    params = rep.provenance["parameters"]
+    # BERT's tokenizer has no BOS: the probe is 25 x 4 random tokens, no start token
+    assert params["probe"]["bos"] is False and params["probe"]["T"] == 100
+    # share roles: null = uniform share on the same targets + margin; sink: Gu et al.'s 0.3
+    u = np.mean(1 / np.arange(2, 101))
+    assert params["baseline"]["previous_token"] == pytest.approx(u)
+    assert rep.matrix("previous_token", "null")[0, 0] == pytest.approx(u + 0.1)
+    assert rep.matrix("sink", "null")[0, 0] == pytest.approx(0.3)
+    # a random-weight model attends nearly uniformly: scores sit at the uniform share, nothing significant
+    np.testing.assert_allclose(rep.matrix("previous_token"), u, atol=0.01)
+    assert rep.significant("previous_token") == [] and rep.significant("induction") == []
+
+
+def test_same_call_same_report(gpt2_tiny):
+    a = gpt2_tiny.detect(roles=["duplicate_token", "copying"], n=4, seed=3, n_boot=100)
+    b = gpt2_tiny.detect(roles=["duplicate_token", "copying"], n=4, seed=3, n_boot=100)
+    cols = ["score", "ci_low", "ci_high", "p_value", "q_value"]
+    assert a.table[cols].equals(b.table[cols]) and a.sample_ids == b.sample_ids
+    c = gpt2_tiny.detect(roles=["duplicate_token"], n=4, seed=4, n_boot=100)
+    assert a.sample_ids != c.sample_ids
+
+
+def test_scores_equal_scoring_the_attention_arrays(gpt2_tiny):
+    """detect's streamed scores = hl.scores on m.attention()'s arrays (raw-array path)."""
+    ps = P.repeated_tokens(gpt2_tiny, n=3, length=6, repeats=2, seed=1)
+    scores, base = score_repeated(gpt2_tiny, ps, ["previous_token", "induction", "sink"])
+    for i, s in enumerate(ps.samples):
+        out = []
+
+        def keep(layer, w, batch):
+            out.append(w[0].float().numpy())
+
+        gpt2_tiny.stream([s], keep)
+        A = np.stack(out)                                          # [L, H, T, T]
+        np.testing.assert_allclose(scores["previous_token"][i], hl.scores.previous_token_score(A), rtol=1e-5)
+        np.testing.assert_allclose(scores["induction"][i], hl.scores.induction_score(A, ps.input_ids[i]), rtol=1e-5)
+        np.testing.assert_allclose(scores["sink"][i], hl.scores.sink_score(A), rtol=1e-5)
+
+
+def test_probe_rows_and_retrieval_nan_when_nothing_retrieved(gpt2_tiny):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        rep = gpt2_tiny.detect(roles=["previous_token", "retrieval"], n=4, n_boot=100)
+    # rows: 4 repeated probes then 4 needle probes; each role is NaN on the other kind
+    assert rep.n_samples == 8
+    assert np.isnan(rep.samples("previous_token")[4:]).all() and not np.isnan(rep.samples("previous_token")[:4]).any()
+    assert np.isnan(rep.samples("retrieval")).all()            # a random model never recalls the needle
+    assert any("retrieval" in str(x.message) for x in w)
+    assert rep.provenance["parameters"]["retrieval_recall"] == 0.0
+
+
+def test_encoder_causal_only_roles(bert_tokenizer):
+    enc = hl.load(model=build("bert"), tokenizer=bert_tokenizer)
+    with pytest.raises(UnsupportedModelError, match="causal"):
+        enc.detect(roles=["induction"], n=4)
+    with pytest.warns(UserWarning, match="Skipped causal-only"):
+        rep = enc.detect(n=4, n_boot=100)
+    assert rep.roles == ["previous_token", "duplicate_token", "sink"]
+    assert set(rep.provenance["parameters"]["skipped"]) == {"induction", "retrieval", "copying"}
+    # encoders start probes with [CLS] and see every key: the uniform share uses all T keys
+    assert rep.provenance["parameters"]["probe"]["bos"] is True
+    T = rep.provenance["parameters"]["probe"]["T"]
+    assert rep.provenance["parameters"]["baseline"]["previous_token"] == pytest.approx(1 / T)
+
+
+def test_gqa_model_scores_every_query_head(bert_tokenizer):
+    m = hl.load(model=build("qwen2"), tokenizer=bert_tokenizer)
+    assert m.n_kv_heads == 2 and m.n_heads == 4
+    rep = m.detect(roles=["previous_token", "copying"], n=4, n_boot=100)
+    assert rep.matrix("copying").shape == (3, 4) and np.isfinite(rep.matrix("copying")).all()
+    assert np.isfinite(rep.matrix("previous_token")).all()
+
+
+def test_probe_length_fitted_by_default_refused_when_named(bert_tokenizer):
+    short = hl.load(model=build("gpt2", n_positions=40), tokenizer=bert_tokenizer)
+    assert short.max_length == 40
+    rep = short.detect(roles=["previous_token"], n=4, n_boot=100)
+    probe = rep.provenance["parameters"]["probe"]
+    assert probe["fitted"] and probe["length"] == 10 and probe["T"] == 40
+    with pytest.raises(TooLongError, match="at most 10"):
+        short.detect(roles=["previous_token"], n=4, length=25)
+
+
+def test_bad_arguments(gpt2_tiny):
+    with pytest.raises(InputError):
+        gpt2_tiny.detect(roles=["previous_token"], n=1)
+    with pytest.raises(hl.UnknownRoleError):
+        gpt2_tiny.detect(roles=["inductoin"], n=4)
+    with pytest.raises(InputError, match="text role"):
+        gpt2_tiny.detect(roles=["local"], n=4)
+    with pytest.raises(InputError):
+        gpt2_tiny.detect(roles=["previous_token"], n=4, margin=-1)
+
+
+# ----------------------------------------------------------------------------- toy-induction
+def test_toy_detect_is_fast(toy_report):
+    assert toy_report.elapsed < 20          # ~10 s budget on a quiet 2-core machine
+
+
+def test_toy_previous_token_head_in_layer_0(toy_report):
+    sig = toy_report.significant("previous_token")
+    assert any(layer == 0 for layer, _ in sig), toy_report.table.query("role == 'previous_token'")
+    layer, head = max(((0, h) for h in range(toy_report.n_heads)),
+                      key=lambda lh: toy_report.matrix("previous_token")[lh])
+    assert toy_report.matrix("previous_token")[layer, head] > 0.5
+    assert toy_report.matrix("previous_token", "q_value")[layer, head] < 1e-6
+
+
+def test_toy_induction_head_in_a_later_layer(toy_report):
+    sig = toy_report.significant("induction")
+    later = [(layer, head) for layer, head in sig if layer > 0]
+    assert later, toy_report.table.query("role == 'induction'")
+    best = max(later, key=lambda lh: toy_report.matrix("induction")[lh])
+    assert toy_report.matrix("induction")[best] > 0.4
+    assert toy_report.matrix("induction", "q_value")[best] < 1e-6
+    # an induction head copies what it attends to (Olsson et al.'s copying score > 0)
+    assert toy_report.matrix("copying")[best] > 0
