@@ -369,6 +369,7 @@ class Report:
             "n_samples": int(N),
             "n_samples_per_role": {r: int(np.any(~np.isnan(arrays[r]), axis=(1, 2)).sum()) for r in roles},
             "shape": [int(N), int(L), int(H)],
+            "catalog": bool(catalog),
             "created": _now_iso(),
         }
         return cls(table, arrays, provenance, sample_ids, by_role)
@@ -496,6 +497,81 @@ class Report:
         return {**nan_result, "statistic": float(obs), "p_value": float(p_perm),
                 "p_chi2": float(chi2_dist.sf(obs, L - 1)), "trend_z": float(z),
                 "p_trend": float(special.ndtr(-z)) if math.isfinite(z) else float("nan")}
+
+    # --------------------------------------------------------------------- re-testing
+
+    def retest(self, *, roles: list[str] | None = None, **overrides) -> "Report":
+        """Re-run the tests on the stored per-sample arrays with other settings.
+
+        No attention is recomputed (METHODS.md §7.7): e.g. ``rep.retest(null=3.0)``,
+        ``rep.retest(test="wilcoxon", correction="fdr_by")``.  Any keyword argument of
+        :meth:`from_samples` except ``samples``/``method``/``model_name``/``sample_ids`` may be
+        given; the others keep this report's values.  ``roles`` restricts the roles (and so
+        the correction family).
+        """
+        fixed = {"samples", "method", "model_name", "sample_ids"}
+        if fixed & set(overrides):
+            raise InputError(f"retest() cannot change {sorted(fixed & set(overrides))}; build a new report instead.")
+        p = self.provenance
+        ci = p.get("ci") or {}
+        settings = {
+            "null": p.get("null", 0.0), "alternative": p.get("alternative", "greater"),
+            "test": p.get("test_id", "t"), "alpha": self.alpha, "correction": p.get("correction", "fdr_bh"),
+            "ci_level": ci.get("level", 0.95), "n_boot": ci.get("n_boot", 2000),
+            "ci_method": ci.get("method", "percentile"), "seed": p.get("seed", 0),
+            "params": p.get("parameters"), "n_perm": p.get("n_perm") or 9999,
+            "catalog": bool(p.get("catalog", True)),
+        }
+        settings.update(overrides)
+        chosen = list(self.roles if roles is None else roles)
+        for r in chosen:
+            self._check_role(r)
+        if isinstance(settings["null"], dict):
+            settings["null"] = {r: settings["null"][r] for r in chosen if r in settings["null"]}
+        out = Report.from_samples(
+            {r: self._samples[r] for r in chosen}, method=self.method, model_name=self.model_name,
+            sample_ids=self.sample_ids, **settings,
+        )
+        if "compared" in p:
+            out.provenance["compared"] = p["compared"]
+        out.provenance["retest_of"] = p.get("created")
+        return out
+
+    def sensitivity(self, nulls, role: str | None = None) -> pd.DataFrame:
+        """Number of significant heads per role as a function of the null value tau.
+
+        The tau-sensitivity curve of METHODS.md §1.8 / §7.7: for each value in ``nulls`` the
+        report's test, alternative, correction (family: all heads x roles) and alpha are
+        re-applied to the stored per-sample arrays with that null for every role.
+
+        Args:
+            nulls: iterable of null values (tau), e.g. ``[1, 1.5, 2, 2.5, 3, 3.5]``.
+            role: only this role's column (the family stays all roles).
+
+        Returns:
+            DataFrame indexed by ``null`` with one column per role (counts of significant heads).
+        """
+        p = self.provenance
+        test, alt = p.get("test_id", "t"), p.get("alternative", "greater")
+        correction, seed = p.get("correction", "fdr_bh"), int(p.get("seed", 0))
+        n_perm = int(p.get("n_perm") or 9999)
+        taus = [float(t) for t in nulls]
+        rows = []
+        for tau in taus:
+            pv = np.stack([
+                stats.one_sample(self._samples[r], null=tau, test=test, alternative=alt,
+                                 seed=seed, n_perm=n_perm).p_value
+                for r in self.roles
+            ])
+            q = stats.adjust(pv, correction)
+            sig = np.where(np.isnan(q), False, q < self.alpha)
+            rows.append(sig.sum(axis=(1, 2)).astype(int))
+        out = pd.DataFrame(rows, index=pd.Index(taus, name="null"), columns=self.roles)
+        out.columns.name = "role"
+        if role is not None:
+            self._check_role(role)
+            return out[[role]]
+        return out
 
     # --------------------------------------------------------------------- display
 

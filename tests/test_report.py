@@ -409,3 +409,28 @@ def test_bh_calibration_on_null_data():
     assert 0.04 < mean_raw < 0.06
     assert mean_null <= 0.15  # 3/20; P(>= 4 of 20 | FDR = 0.05) = 0.016
     assert mean_mixed <= alpha
+
+
+# ------------------------------------------------------------------------ re-testing
+
+
+def test_retest_matches_a_fresh_report(rep):
+    again = rep.retest(null={"a": 0.5, "b": 0.5}, correction="holm")
+    fresh = _report(null={"a": 0.5, "b": 0.5}, correction="holm")
+    pd.testing.assert_frame_equal(again.table, fresh.table)
+    assert again.provenance["correction"] == "holm"
+    only_a = rep.retest(roles=["a"])
+    assert only_a.roles == ["a"] and len(only_a.table) == L * H
+    # the family shrank from 24 to 12 tests: q-values of "a" are BH over 12 p-values
+    np.testing.assert_allclose(only_a.table.q_value, ss.false_discovery_control(only_a.table.p_value))
+    with pytest.raises(InputError):
+        rep.retest(method="pande")
+
+
+def test_sensitivity_counts_fall_with_tau(rep):
+    s = rep.sensitivity([0.0, 0.5, 2.0])
+    assert list(s.columns) == ["a", "b"] and list(s.index) == [0.0, 0.5, 2.0]
+    assert s.loc[0.0].tolist() == [2, 2]  # the report itself (null 0)
+    assert s.loc[2.0].tolist() == [0, 0]  # planted means are 1 < 2
+    assert (np.diff(s.to_numpy(), axis=0) <= 0).all()
+    assert rep.sensitivity([0.0], role="b").columns.tolist() == ["b"]
