@@ -102,7 +102,7 @@ def _check_samples(samples) -> tuple[list[str], dict[str, np.ndarray], tuple[int
     for role, x in samples.items():
         if not isinstance(role, str) or not role:
             raise InputError(f"Role ids must be non-empty strings; got {role!r}.")
-        arr = np.asarray(x)
+        arr = np.array(x, copy=True)  # the report owns its data; later edits of x do not leak in
         if arr.dtype.kind not in "fiub":
             raise InputError(f"samples[{role!r}] must be numeric; got dtype {arr.dtype}.")
         if arr.dtype.kind != "f":
@@ -686,7 +686,10 @@ class Report:
                 f"reads (version {FORMAT_VERSION}); upgrade headlab (pip install -U headlab)."
             )
         try:
-            return cls._from_doc(doc, json_path.with_name(doc.get("samples_file") or stem.name + ".npz"))
+            npz_name = str(doc.get("samples_file") or stem.name + ".npz")
+            if pathlib.PurePath(npz_name).name != npz_name or npz_name in (".", ".."):
+                raise InputError(f"{json_path} names its arrays file {npz_name!r}; it must be a file next to the JSON.")
+            return cls._from_doc(doc, json_path.with_name(npz_name))
         except InputError:
             raise
         except (KeyError, TypeError, ValueError, IndexError) as err:

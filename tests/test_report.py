@@ -105,6 +105,7 @@ def test_matrix_and_samples(rep):
     sig = rep.matrix("a", "significant")
     assert sig.dtype == bool and sig.sum() == 2
     assert rep.samples("b").shape == (N, L, H)
+    assert not rep.samples("b").flags.writeable
     assert np.isnan(rep.samples("b")[:20]).all()
     with pytest.raises(UnknownRoleError, match="not in this report"):
         rep.matrix("c")
@@ -234,6 +235,11 @@ def test_load_rejects_newer_version_and_damage(rep, tmp_path):
     doc["format"] = "something.else"
     (tmp_path / "r.json").write_text(json.dumps(doc))
     with pytest.raises(InputError, match="not a headlab report"):
+        Report.load(tmp_path / "r")
+    doc["format"] = "headlab.report"
+    doc["samples_file"] = "../elsewhere.npz"
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="next to the JSON"):
         Report.load(tmp_path / "r")
     (tmp_path / "r.json").write_text("{not json")
     with pytest.raises(InputError, match="JSON"):
@@ -434,3 +440,10 @@ def test_sensitivity_counts_fall_with_tau(rep):
     assert s.loc[2.0].tolist() == [0, 0]  # planted means are 1 < 2
     assert (np.diff(s.to_numpy(), axis=0) <= 0).all()
     assert rep.sensitivity([0.0], role="b").columns.tolist() == ["b"]
+
+
+def test_report_owns_a_copy_of_the_samples():
+    s = _samples()
+    r = Report.from_samples(s, method="lift", catalog=False, n_boot=50)
+    s["a"][:] = 0.0
+    assert r.samples("a").std() > 0.5
