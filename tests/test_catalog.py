@@ -257,3 +257,16 @@ def test_html_escapes_catalogue_text():
     html = hostile._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>bold" not in html
     assert "\\<script\\>" in hostile._repr_markdown_()
+
+
+def test_paper_links_carry_citation_fields_for_cards():
+    link = catalog.get("name mover").papers[0].to_dict()
+    assert link["id"] == "IOI_23_ICLR_Redwood" and link["year"] == 2023 and link["authors"] == "Wang et al."
+    assert link["url"].startswith("https://")
+    assert catalog.for_head("gpt2", 9, 9)[0].to_dict()["model_hf_id"] == "openai-community/gpt2"
+
+
+def test_browse_opens_the_catalogue_widget():
+    pytest.importorskip("anywidget")
+    widget = catalog.browse("induction")
+    assert len(widget.entries) == len(catalog.entries())

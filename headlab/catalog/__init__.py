@@ -23,19 +23,21 @@ from pathlib import Path
 from typing import Iterable
 
 from headlab.catalog._loading import load_builtin, load_file
-from headlab.catalog._records import STAGE_NAMES, Entry, Instance, Model, Paper, PaperLink
+from headlab.catalog._records import STAGE_NAMES, Entry, Homonym, Instance, Model, Paper, PaperLink
 from headlab.catalog._store import Catalog
-from headlab.errors import CatalogError
+from headlab.errors import CatalogError, MissingExtraError
 
 __all__ = [
     "STAGES",
     "Catalog",
     "Entry",
+    "Homonym",
     "Instance",
     "Model",
     "Paper",
     "PaperLink",
     "bibtex",
+    "browse",
     "by_stage",
     "current",
     "entries",
@@ -198,3 +200,14 @@ def reset() -> None:
 def schema_path() -> Path:
     """Path of the JSON Schema that catalogue files follow (for editors and validators)."""
     return Path(str(resources.files("headlab.catalog").joinpath("schema").joinpath("catalog.schema.json")))
+
+
+def browse(query: str = "", **kwargs):
+    """The CatalogBrowser widget (search and read the catalogue in a notebook); needs anywidget."""
+    try:
+        from headlab.widgets import browse as _browse
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"The catalogue browser needs the notebook widgets ({exc}). Install anywidget and ipywidgets."
+        ) from exc
+    return _browse(query, **kwargs)

@@ -113,6 +113,7 @@ class Instance:
     score_value: float | None = None
     note: str | None = None
     origin: str = "builtin"
+    model_hf_id: str | None = None  # the hub id of `model`, when it has one
 
     @property
     def label(self) -> str:
@@ -128,6 +129,7 @@ class Instance:
             "layer": self.layer,
             "head": self.head,
             "label": self.label,
+            "model_hf_id": self.model_hf_id,
             "as_published": self.as_published,
             "head_kind": self.head_kind,
             "source": self.source,
@@ -200,7 +202,19 @@ class PaperLink:
     role: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.paper.id, "role": self.role, "title": self.paper.title, "date": self.paper.date}
+        """The paper's citation fields plus its role for this head type (what a card needs)."""
+        p = self.paper
+        return {
+            "id": p.id,
+            "role": self.role,
+            "title": p.title,
+            "date": p.date,
+            "year": int(p.year),
+            "venue": p.venue,
+            "arxiv_id": p.arxiv_id,
+            "url": p.url,
+            "authors": f"{p.first_author} et al." if p.first_author else None,
+        }
 
 
 @dataclass(frozen=True, repr=False)

@@ -144,7 +144,7 @@ class Catalog:
                 source=d["source"], confidence=d["confidence"], as_published=published,
                 head_kind=d.get("head_kind", "query"), locator=d.get("locator"), rank=d.get("rank"),
                 score_name=score.get("name"), score_value=score.get("value"), note=d.get("note"),
-                origin=_origin(record),
+                origin=_origin(record), model_hf_id=model.hf_id,
             ))
         return out
 

@@ -25,6 +25,7 @@ def add_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         description="Look up known attention-head types, their published instances and papers.",
     )
     _fill(parser)
+    parser.set_defaults(func=run)  # so a top-level CLI may simply call args.func(args)
     return parser
 
 
