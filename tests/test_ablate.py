@@ -1,0 +1,127 @@
+"""m.ablate: paired effects of zero / mean ablation; causal confirmation; the toy-induction circuit."""
+
+import numpy as np
+import pytest
+
+import headlab as hl
+from headlab import probes as P
+from headlab.ablate import AblationResult, confirm, probe_loss
+from headlab.errors import InputError, UnsupportedModelError
+
+from tiny_models import build
+
+
+@pytest.fixture(scope="module")
+def gpt2_tiny(bert_tokenizer):
+    return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    from headlab import zoo
+
+    try:
+        zoo.zoo_path("toy-induction")
+    except hl.ModelLoadError:
+        pytest.skip("the toy-induction zoo model has not been trained into headlab/zoo/toy_induction yet")
+    return hl.load("toy-induction")
+
+
+@pytest.fixture(scope="module")
+def toy_heads(toy):
+    """(previous-token head in layer 0, best induction head in a later layer, a head with no role)."""
+    rep = toy.detect(roles=["previous_token", "induction", "duplicate_token", "sink", "copying"], n=40, n_boot=200)
+    prev = max(((0, h) for h in range(toy.n_heads)), key=lambda lh: rep.matrix("previous_token")[lh])
+    ind = max(((layer, h) for layer in range(1, toy.n_layers) for h in range(toy.n_heads)),
+              key=lambda lh: rep.matrix("induction")[lh])
+    detected = set()
+    for role in rep.roles:
+        detected |= set(rep.significant(role))
+    others = [(layer, h) for layer in range(toy.n_layers) for h in range(toy.n_heads) if (layer, h) not in detected]
+    return prev, ind, others, rep
+
+
+# ----------------------------------------------------------------------------- tiny models
+def test_result_fields_table_and_determinism(gpt2_tiny):
+    r = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200)
+    assert isinstance(r, AblationResult) and r.heads == [(1, 0), (1, 1)] and r.mode == "zero"
+    assert r.clean.shape == r.ablated.shape == r.delta.shape == (6,)
+    np.testing.assert_allclose(r.delta, r.ablated - r.clean)
+    assert r.effect == pytest.approx(r.delta.mean()) and r.ci_low <= r.effect <= r.ci_high
+    assert 0 <= r.p_value <= 1 and r.n == 6 and r.test.startswith("paired")
+    t = r.table
+    assert list(t["heads"]) == ["1.0 1.1"] and {"effect", "ci_low", "ci_high", "p_value"} <= set(t.columns)
+    again = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200)
+    np.testing.assert_array_equal(r.delta, again.delta)
+    assert r.p_value == again.p_value and "effect=" in repr(r)
+
+
+def test_loss_metric_is_the_repeated_half(gpt2_tiny):
+    ps = P.repeated_tokens(gpt2_tiny, n=2, length=5, repeats=2, seed=0)
+    import torch
+
+    with torch.inference_mode():
+        logits = gpt2_tiny.model(input_ids=torch.as_tensor(ps.lm_ids)).logits
+    logp = torch.log_softmax(logits.float(), -1)
+    # no BOS: run = positions 0..4, second run 5..9; loss on tokens 6..9
+    ref = [-logp[b, 5:9].gather(-1, torch.as_tensor(ps.lm_ids[b, 6:10])[:, None]).mean().item() for b in range(2)]
+    np.testing.assert_allclose(probe_loss(gpt2_tiny, ps), ref, rtol=1e-5)
+
+
+def test_zero_and_mean_ablation_of_a_whole_layer_change_loss(gpt2_tiny):
+    heads = [(0, h) for h in range(4)]
+    z = gpt2_tiny.ablate(heads, n=6, mode="zero", n_boot=200)
+    mu = gpt2_tiny.ablate(heads, n=6, mode="mean", n_boot=200)
+    assert np.abs(z.delta).max() > 0 and np.abs(mu.delta).max() > 0
+    assert not np.allclose(z.delta, mu.delta)
+
+
+def test_role_metric_with_target_and_errors(gpt2_tiny, bert_tokenizer):
+    r = gpt2_tiny.ablate((0, 1), n=5, metric="induction", target=(2, 3), n_boot=100)
+    assert r.metric == "induction" and r.target == [(2, 3)]
+    with pytest.raises(InputError, match="target"):
+        gpt2_tiny.ablate((0, 1), n=5, metric="induction")
+    with pytest.raises(InputError, match="only used"):
+        gpt2_tiny.ablate((0, 1), n=5, target=(1, 1))
+    with pytest.raises(InputError, match="mode"):
+        gpt2_tiny.ablate((0, 1), n=5, mode="resample")
+    with pytest.raises(InputError, match="does not exist"):
+        gpt2_tiny.ablate((5, 0), n=5)
+    with pytest.raises(InputError, match="needle"):
+        gpt2_tiny.ablate((0, 1), n=5, metric="retrieval", target=(1, 1))
+    with pytest.raises(InputError, match="Unknown probe"):
+        gpt2_tiny.ablate((0, 1), n=5, probe="nonsense")
+    enc = hl.load(model=build("bert"), tokenizer=bert_tokenizer)
+    with pytest.raises(UnsupportedModelError):
+        enc.ablate((0, 1), n=5)                                  # loss needs a causal LM
+    ok = enc.ablate((0, 1), n=5, probe="previous_token", metric="previous_token", target=(1, 0), n_boot=100)
+    assert ok.n == 5                                             # attention metrics work on encoders
+
+
+def test_confirm_adds_causal_columns(gpt2_tiny):
+    rep = gpt2_tiny.detect(roles=["previous_token"], n=4, n_boot=100, margin=0.0)
+    # force one "significant" head to exercise the path on a random model
+    rep.table.loc[(rep.table["layer"] == 1) & (rep.table["head"] == 2), "significant"] = True
+    table = confirm(gpt2_tiny, rep, n=4, n_boot=100)
+    assert {"causal_effect", "causal_ci_low", "causal_ci_high", "causal_p", "causal_q"} <= set(table.columns)
+    row = table[(table["layer"] == 1) & (table["head"] == 2)].iloc[0]
+    assert np.isfinite(row.causal_effect) and np.isfinite(row.causal_p)
+    assert table[~table["significant"]]["causal_effect"].isna().all()
+    assert rep.provenance["parameters"]["causal"]["mode"] == "mean"
+
+
+# ----------------------------------------------------------------------------- toy-induction
+def test_toy_k_composition_previous_token_head_feeds_induction(toy, toy_heads):
+    prev, ind, _, _ = toy_heads
+    r = toy.ablate(prev, probe="induction", metric="induction", target=ind, mode="zero", n=40, n_boot=500)
+    assert r.effect < -0.2 and r.ci_high < 0 and r.p_value < 1e-6, r
+
+
+def test_toy_induction_head_ablation_raises_loss_undetected_head_does_not(toy, toy_heads):
+    _, ind, others, _ = toy_heads
+    r = toy.ablate(ind, probe="induction", mode="mean", n=40, n_boot=500)
+    assert r.effect > 0.5 and r.ci_low > 0 and r.p_value < 1e-6, r
+    assert others, "every head was detected for some role"
+    for head in others:
+        o = toy.ablate(head, probe="induction", mode="mean", n=40, n_boot=500)
+        assert abs(o.effect) < 0.1 * r.effect, (head, o)
