@@ -14,6 +14,16 @@ from headlab.errors import (
 )
 
 from headlab.model import Attention, HeadModel, load
+from headlab import catalog, corpus, roles, scores, stats
+from headlab.report import Report, compare
+
+
+def explore(m, text, report=None, roles=None, **kwargs):
+    """Explorer widget: head grid + attention view + catalogue card, linked both ways."""
+    from headlab.widgets import explore as _explore
+
+    return _explore(m, text, report=report, roles=roles, **kwargs)
+
 
 try:
     __version__ = _version("headlab")
@@ -21,6 +31,14 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+src"
 
 __all__ = [
+    "Report",
+    "catalog",
+    "compare",
+    "corpus",
+    "explore",
+    "roles",
+    "scores",
+    "stats",
     "Attention",
     "HeadModel",
     "load",
