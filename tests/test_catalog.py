@@ -204,7 +204,8 @@ def test_bibtex_escapes_latex_specials_and_balances_braces():
     text = catalog.bibtex(catalog.paper("2502.05945").id)  # title starts with a quote and has "..."
     assert text.count("{") == text.count("}")
     survey = catalog.bibtex("zhengattention")
-    assert "@article{zhengattention," in survey and "journal = {Patterns}" in survey
+    assert "@article{zhengattention," in survey and "journal = {Patterns}" in survey and "year = {2025}" in survey
+    assert "author = {Zheng, Zifan and Wang, Yezhaohui and" in survey
 
 
 def test_bibtex_unknown_id_is_a_catalog_error():

@@ -149,6 +149,23 @@ def test_broken_references_are_refused_with_the_entry_named(tmp_path, old, new, 
     assert "mine.yaml:" in str(info.value)
 
 
+def test_a_listed_paper_cannot_be_added_again_under_a_new_id(tmp_path):
+    again = GOOD.replace("  first_author: Doe\n", "  first_author: Doe\n  arxiv_id: '2211.00593'\n")
+    assert again != GOOD
+    with pytest.raises(CatalogError, match="already identifies paper 'IOI_23_ICLR_Redwood'"):
+        catalog.extend(write(tmp_path, again))
+
+
+def test_a_new_model_can_be_added_but_not_under_a_taken_name(tmp_path):
+    model = "models:\n- {id: tiny-lab-model, n_layers: 2, n_heads: 4, names: [tiny]}\n"
+    inst = "- {type: induction_head, model: tiny, layer: 1, head: 3, source: Mine_25_lab, confidence: unconfirmed}\n"
+    catalog.extend(write(tmp_path, model + GOOD + inst))
+    assert [i.type for i in catalog.for_head("tiny", 1, 3)] == ["induction_head"]
+    catalog.reset()
+    with pytest.raises(CatalogError, match="already names model 'gpt2-small'"):
+        catalog.extend(write(tmp_path, model.replace("[tiny]", "[tiny, GPT-2]") + GOOD))
+
+
 def test_failed_extension_leaves_the_catalogue_unchanged(tmp_path):
     before = [e.id for e in catalog.entries()]
     with pytest.raises(CatalogError):

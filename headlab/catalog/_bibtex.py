@@ -45,7 +45,9 @@ def to_bibtex(paper: "Paper") -> str:
         if paper.venue not in ("arXiv",):
             fields.append(("howpublished", _escape(paper.venue)))
     entry: list[tuple[str, str]] = [("title", "{" + _escape(paper.title) + "}")]
-    if paper.first_author:
+    if paper.authors:
+        entry.append(("author", " and ".join(_escape(a) for a in paper.authors)))
+    elif paper.first_author:
         entry.append(("author", f"{_escape(paper.first_author)} and others"))
     entry += fields
     entry.append(("year", paper.year))

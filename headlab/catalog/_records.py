@@ -35,6 +35,7 @@ class Paper:
     url: str | None = None
     code_urls: tuple[str, ...] = ()
     first_author: str | None = None
+    authors: tuple[str, ...] = ()
     list_row: int | None = None
     survey_bibkey: str | None = None
     heads_tagged: tuple[str, ...] = ()
@@ -70,6 +71,7 @@ class Paper:
             "url": self.url,
             "code_urls": list(self.code_urls),
             "first_author": self.first_author,
+            "authors": list(self.authors),
             "list_row": self.list_row,
             "survey_bibkey": self.survey_bibkey,
             "bibtex_key": self.bibtex_key,

@@ -231,11 +231,17 @@ class Catalog:
                     )
                 self.keys[k] = d["id"]
                 where[k] = record.where
+        # Paper ids, survey keys and arXiv ids -> paper id; a user re-adding a listed paper under a new id
+        # would otherwise be shadowed silently.
         self.paper_keys: dict[str, str] = {}
         for paper in self.papers.values():
-            for name in (paper.id, paper.arxiv_id, paper.survey_bibkey):
-                if name:
-                    self.paper_keys.setdefault(norm.key(name), paper.id)
+            for name in {paper.id, paper.arxiv_id, paper.survey_bibkey} - {None}:
+                owner = self.paper_keys.setdefault(norm.key(name), paper.id)
+                if owner != paper.id:
+                    raise CatalogError(
+                        f"{self._paper_records[paper.id].label}: {name!r} already identifies paper '{owner}' "
+                        f"({self._paper_records[owner].where}). Refer to that paper instead of adding it again."
+                    )
         self.by_role: dict[str, list[str]] = defaultdict(list)
         for entry in self.entries.values():
             for role in entry.detector:
@@ -248,10 +254,14 @@ class Catalog:
             found.sort(key=lambda i: (_CONFIDENCE_ORDER[i.confidence], i.type))
         self.model_keys: dict[str, str] = {}
         for model in self.models.values():
-            for spelling in (model.id, model.hf_id, *model.names):
-                if spelling:
-                    for k in norm.model_keys(spelling):
-                        self.model_keys.setdefault(k, model.id)
+            own = {model.id, model.hf_id, *model.names} - {None}
+            for spelling in own:
+                for k in norm.model_keys(spelling):
+                    owner = self.model_keys.setdefault(k, model.id)
+                    # Only the full spelling must be unique; the part after a hub owner may repeat
+                    # ("org-a/llama" and "org-b/llama") and then belongs to the first model.
+                    if owner != model.id and k == norm.model_keys(spelling)[0]:
+                        raise CatalogError(f"Model spelling {spelling!r} of '{model.id}' already names model '{owner}'.")
         self._search_docs = {e.id: _SearchDoc(e) for e in self.entries.values()}
 
     # ------------------------------------------------------------ lookups
@@ -376,7 +386,7 @@ def _make_paper(record: Record) -> Paper:
     return Paper(
         id=d["id"], title=d["title"], date=d["date"], venue=d["venue"], arxiv_id=d.get("arxiv_id"),
         arxiv_confirmed=d.get("arxiv_confirmed"), url=d.get("url"), code_urls=tuple(d.get("code_urls", [])),
-        first_author=d.get("first_author"), list_row=d.get("list_row"), survey_bibkey=d.get("survey_bibkey"),
+        first_author=d.get("first_author"), authors=tuple(d.get("authors", [])), list_row=d.get("list_row"), survey_bibkey=d.get("survey_bibkey"),
         heads_tagged=tuple(d.get("heads_tagged", [])), head_types=tuple(d.get("head_types", [])),
         errata=tuple(d.get("errata", [])), note=_flat(d.get("note")), origin=_origin(record),
     )
