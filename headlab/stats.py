@@ -92,6 +92,8 @@ class TestResult:
         null: the null value tested against (H0: E[x] <= null for ``"greater"``).
     """
 
+    __test__ = False  # not a pytest test class, despite the name
+
     statistic: np.ndarray
     p_value: np.ndarray
     n: np.ndarray
