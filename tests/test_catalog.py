@@ -108,6 +108,13 @@ def test_for_head_knows_gpt2_small_name_movers_and_copy_suppression():
     assert catalog.for_head("gpt2", 0, 0) == []
 
 
+def test_types_for_head_gives_ids_once_each():
+    assert catalog.types_for_head("gpt2", 10, 7) == ["copy_suppression_head", "negative_name_mover_head"]
+    assert catalog.types_for_head("bert-base-uncased", 6, 5) == ["syntactic_head"]  # poss and advmod
+    assert len(catalog.for_head("bert-base-uncased", 6, 5)) == 2
+    assert catalog.types_for_head("unknown-model", 0, 0) == []
+
+
 def test_for_head_converts_one_based_sources():
     # Clark et al. name BERT's determiner head 8-11 (1-based); headlab counts from 0.
     found = catalog.for_head("bert-base-uncased", 7, 10)

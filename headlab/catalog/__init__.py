@@ -52,6 +52,7 @@ __all__ = [
     "reset",
     "schema_path",
     "search",
+    "types_for_head",
 ]
 
 #: The survey's four stages, code -> English name.
@@ -102,6 +103,14 @@ def for_head(model: str, layer: int, head: int) -> list[Instance]:
     Lookups are dictionary reads, cheap enough for every row of a report table.
     """
     return current().for_head(model, layer, head)
+
+
+def types_for_head(model: str, layer: int, head: int) -> list[str]:
+    """Ids of the head types published for one head, without repeats, most trusted first.
+
+    The compact form of ``for_head`` for a table column ("which known types is this head?").
+    """
+    return list(dict.fromkeys(inst.type for inst in for_head(model, layer, head)))
 
 
 def for_role(role_id: str) -> list[str]:
