@@ -278,3 +278,13 @@ def test_browse_opens_the_catalogue_widget():
     pytest.importorskip("anywidget")
     widget = catalog.browse("induction")
     assert len(widget.entries) == len(catalog.entries())
+
+
+def test_module_docstring_examples_hold():
+    import doctest
+
+    from headlab.catalog import _normalize
+
+    for module in (catalog, _normalize):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
