@@ -1,0 +1,372 @@
+"""The ``headlab`` command line: ``headlab scan`` and ``headlab catalog``.
+
+``headlab scan`` is the main job: load a model (the embedded default when none is named),
+score the natural-text roles on the built-in corpus or on the user's texts, optionally run
+the probe roles (``--detect``, causal models), then write a self-contained offline HTML
+report and a JSON table and print a short summary.
+
+User mistakes (unknown role, unreadable file, unknown model, bad alpha, a probe run on an
+encoder) print one line to stderr and give exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from headlab.errors import HeadlabError, InputError, UnknownRoleError, UnsupportedModelError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_HTML = "headlab-report.html"
+DEFAULT_JSON = "headlab-report.json"
+
+# Models loaded in this process, by name: calling main() again (tests, notebooks) does not
+# pay the load time twice.  A CLI process loads one model and exits, so this costs nothing.
+_MODELS: dict[str | None, object] = {}
+
+
+class UserError(HeadlabError):
+    """A mistake on the command line that argparse itself cannot see (e.g. a bad file)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and raises instead of exiting.
+
+    argparse's own ``error`` prints the whole usage block and calls ``sys.exit(2)``; a user
+    who mistyped one option needs one line saying what is wrong and where to look.
+    """
+
+    def error(self, message: str):  # noqa: D401 - argparse's name
+        raise _UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+class _UsageError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- argument types
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"alpha must be a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"alpha must lie strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    return value
+
+
+def _role_list(text: str) -> list[str]:
+    roles = [r.strip() for r in text.split(",") if r.strip()]
+    if not roles:
+        raise argparse.ArgumentTypeError("give role ids separated by commas, e.g. local,cls,previous")
+    return roles
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with the ``scan`` and ``catalog`` sub-commands."""
+    from headlab import __version__
+    from headlab.catalog import cli as catalog_cli
+
+    parser = _Parser(
+        prog="headlab",
+        description="Find out what the attention heads of a transformer do.",
+    )
+    parser.add_argument("--version", action="version", version=f"headlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    _add_scan(commands)
+    catalog_cli.add_subparser(commands)
+    return parser
+
+
+def _add_scan(commands) -> argparse.ArgumentParser:
+    scan = commands.add_parser(
+        "scan",
+        help="score every head for roles, test them, write an offline HTML report",
+        description=(
+            "Score every attention head for natural-text roles (and, with --detect, probe roles), "
+            "test them across samples, and write a self-contained HTML report and a JSON table. "
+            "With no arguments: the embedded all-MiniLM-L6-v2 on headlab's built-in corpus."
+        ),
+    )
+    scan.add_argument("model", nargs="?", default=None,
+                      help="zoo name, local model folder or hub name (default: embedded all-MiniLM-L6-v2)")
+    scan.add_argument("--texts", metavar="FILE",
+                      help="UTF-8 text file, one text per line ('-' reads stdin); default: built-in corpus")
+    scan.add_argument("--pairs", metavar="FILE",
+                      help='sentence pairs: JSONL of {"a": ..., "b": ...} or TSV lines a<TAB>b')
+    scan.add_argument("--roles", metavar="R,...", type=_role_list,
+                      help="natural-text role ids, comma-separated (default: every built-in role that applies)")
+    scan.add_argument("--detect", metavar="R,...", nargs="?", const="", default=None,
+                      help="also run probe roles (causal models); no value = all probe roles")
+    scan.add_argument("--method", choices=("lift", "pande"), default="lift",
+                      help="per-sample score and test (default lift; pande = Pande et al. 2021 exactly)")
+    scan.add_argument("--alpha", type=_alpha, default=0.05, help="significance level (default 0.05)")
+    scan.add_argument("--out", metavar="FILE", default=DEFAULT_HTML,
+                      help=f"HTML report to write (default {DEFAULT_HTML})")
+    scan.add_argument("--json", metavar="FILE", default=DEFAULT_JSON,
+                      help=f"JSON table to write (default {DEFAULT_JSON})")
+    scan.add_argument("--seed", type=int, default=0, help="seed of bootstrap CIs and probes (default 0)")
+    scan.add_argument("--n-boot", type=_positive_int, default=2000, dest="n_boot",
+                      help="bootstrap resamples per CI (default 2000)")
+    scan.add_argument("--probes", type=_positive_int, default=None, metavar="N",
+                      help="probes per probe kind for --detect (default 100)")
+    scan.add_argument("--truncate", action="store_true",
+                      help="cut texts longer than the model's positions instead of refusing them")
+    scan.add_argument("--quiet", "-q", action="store_true", help="print nothing (errors still go to stderr)")
+    scan.set_defaults(func=run_scan)
+    return scan
+
+
+# ----------------------------------------------------------------------------- input files
+def _read_lines(path: str, what: str) -> list[str]:
+    """Lines of a UTF-8 file (or stdin for '-'), with a one-line error for every failure."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"cannot read {what} file {path!r}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"cannot read {what} file {path!r}: it is a folder") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"cannot read {what} file {path!r}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} file {path!r}: {exc.strerror or exc}") from None
+    return text.splitlines()
+
+
+def read_texts(path: str) -> list[str]:
+    """One text per non-empty line."""
+    texts = [line.strip() for line in _read_lines(path, "texts")]
+    texts = [t for t in texts if t]
+    if not texts:
+        raise UserError(f"the texts file {path!r} has no non-empty line")
+    return texts
+
+
+def read_pairs(path: str) -> list[tuple[str, str]]:
+    """Sentence pairs: JSONL ``{"a": ..., "b": ...}`` or TSV ``a<TAB>b``, one per line."""
+    pairs = []
+    for number, raw in enumerate(_read_lines(path, "pairs"), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            a, b = obj.get("a"), obj.get("b")
+            if not isinstance(a, str) or not isinstance(b, str) or not a.strip() or not b.strip():
+                raise UserError(f'{path}:{number}: expected {{"a": "...", "b": "..."}} with two non-empty strings')
+        else:
+            parts = raw.rstrip("\r\n").split("\t")
+            if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+                raise UserError(f"{path}:{number}: expected a JSON object or two texts separated by one TAB")
+            a, b = parts
+        pairs.append((a.strip(), b.strip()))
+    if not pairs:
+        raise UserError(f"the pairs file {path!r} has no pair")
+    return pairs
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_roles(text_roles: list[str] | None, probe_roles: list[str] | None) -> None:
+    """Refuse unknown ids and roles of the wrong kind before the (slow) model load."""
+    from headlab import roles as registry
+
+    def known(rid: str, kind: str):
+        try:
+            return registry.get(rid)
+        except UnknownRoleError as exc:
+            # The library's hint names a Python call; on the command line list the ids instead.
+            hint = str(exc).split(" Known roles:")[0]
+            raise UserError(f"{hint} Known {kind} roles: {', '.join(registry.names(kind))}") from None
+
+    for rid in text_roles or []:
+        if known(rid, "text").kind != "text":
+            raise UserError(f"{rid!r} is a probe role: run it with --detect {rid}")
+    for rid in probe_roles or []:
+        if known(rid, "probe").kind != "probe":
+            raise UserError(f"{rid!r} is a natural-text role: pass it with --roles {rid}")
+
+
+def _load(name: str | None):
+    import headlab as hl
+
+    if name not in _MODELS:
+        _MODELS[name] = hl.load(name)
+    return _MODELS[name]
+
+
+# ----------------------------------------------------------------------------- scan
+class _Say:
+    """Progress lines on stderr, silent with --quiet."""
+
+    def __init__(self, quiet: bool, stream: TextIO):
+        self.quiet = quiet
+        self.stream = stream
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+
+def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Carry out a parsed ``scan`` command; returns the exit code (raises HeadlabError on user error)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    say = _Say(args.quiet, err)
+    started = time.perf_counter()
+
+    probe_roles = None
+    if args.detect is not None:
+        probe_roles = _role_list(args.detect) if args.detect.strip() else None
+    _check_roles(args.roles, probe_roles)
+    texts = None
+    if args.texts or args.pairs:
+        texts = []
+        if args.texts:
+            texts += read_texts(args.texts)
+        if args.pairs:
+            texts += read_pairs(args.pairs)
+    html_path, json_path = Path(args.out), Path(args.json)
+
+    say(f"headlab scan: loading {args.model or 'the embedded all-MiniLM-L6-v2'} ...")
+    m = _load(args.model)
+    if args.detect is not None and not m.is_causal:
+        raise UnsupportedModelError(
+            f"--detect runs probe roles on causal (GPT-style) models, and {m.name!r} is an encoder; "
+            "drop --detect (natural-text roles run anyway) or name a causal model, e.g. toy-induction"
+        )
+    n = "the built-in corpus" if texts is None else f"{len(texts)} samples"
+    say(f"headlab scan: scoring {m.name} ({m.n_layers} layers x {m.n_heads} heads) on {n} ...")
+    report = m.roles(texts, roles=args.roles, method=args.method, alpha=args.alpha, seed=args.seed,
+                     n_boot=args.n_boot, truncate=args.truncate, progress=not args.quiet)
+    sections = []
+    if args.detect is not None:
+        say("headlab scan: running probe roles (--detect) ...")
+        sections.append(m.detect(roles=probe_roles, n=args.probes, seed=args.seed, alpha=args.alpha,
+                                 n_boot=args.n_boot, progress=not args.quiet))
+    elapsed = time.perf_counter() - started
+
+    from headlab.html_report import write_html
+
+    run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1)}
+    try:
+        write_html(report, html_path, extra=sections, run=run_info)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(scan_json(report, sections, run_info), allow_nan=False),
+                             encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write the report: {exc.strerror or exc} ({exc.filename or ''})") from None
+
+    if not args.quiet:
+        for line in summary_lines(report, sections):
+            out.write(line + "\n")
+        size = html_path.stat().st_size / 1024
+        out.write(f"report: {html_path} ({size:.0f} KB)  table: {json_path}  ({elapsed:.0f} s)\n")
+    return EXIT_OK
+
+
+def scan_json(report, sections, run_info: dict) -> dict:
+    """The JSON file: the natural-text report's ``to_json_dict()`` (its ``table`` has one record
+    per role, layer and head), plus ``detect`` (the probe report, same layout) when run."""
+    doc = report.to_json_dict()
+    doc["scan"] = run_info
+    if sections:
+        doc["detect"] = sections[0].to_json_dict()
+    return doc
+
+
+def summary_lines(report, sections=()) -> list[str]:
+    """A few lines: per role, significant heads / all and the strongest head with its CI."""
+    p = report.provenance
+    total = report.n_layers * report.n_heads
+    lines = [
+        f"{report.model_name}: {report.n_layers} x {report.n_heads} heads, N = {report.n_samples} samples, "
+        f"method {report.method}, {p.get('correction')} alpha = {report.alpha:g}"
+    ]
+    for rep in (report, *sections):
+        if rep is not report:
+            lines.append(f"probe roles (N = {rep.n_samples} probes):")
+        width = max(len(r) for r in rep.roles)
+        table = rep.table
+        for role in rep.roles:
+            sub = table[table["role"] == role]
+            n_sig = int(sub["significant"].sum())
+            best = sub.dropna(subset=["score"])
+            if len(best):
+                row = best.loc[best["score"].idxmax()]
+                strongest = (f"strongest L{int(row['layer'])}H{int(row['head'])} {row['score']:.3f} "
+                             f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+            else:
+                strongest = "no score"
+            lines.append(f"  {role:<{width}}  {n_sig:>3}/{total} significant  {strongest}")
+    return lines
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``headlab`` and ``python -m headlab``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except _UsageError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return EXIT_USER_ERROR
+        except SystemExit as exc:  # --help and --version print and "exit" 0
+            return int(exc.code or 0)
+        args.argv = argv
+        if args.command == "catalog":
+            return args.func(args)
+        quiet = getattr(args, "quiet", False)
+        with _quiet_warnings(quiet):
+            return args.func(args)
+    except HeadlabError as exc:
+        first = str(exc).strip().partition("\n")[0]
+        sys.stderr.write(f"headlab: error: {first}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("headlab: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _quiet_warnings(quiet: bool):
+    """--quiet means nothing on the terminal: library warnings are muted too."""
+    if not quiet:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
