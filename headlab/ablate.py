@@ -118,8 +118,8 @@ def probe_loss(m, probes: P.ProbeSet, batch_size: int = 16) -> np.ndarray:
 def _role_metric(m, probes, role, target, batch_size):
     from headlab.detect import score_repeated, score_retrieval
 
-    if role == "retrieval":
-        sc, _, _ = score_retrieval(m, probes, batch_size=batch_size)
+    if role == "retrieval":     # every trial counts here: a failed retrieval is the effect to measure
+        sc, _, _ = score_retrieval(m, probes, batch_size=batch_size, min_recall=-1.0)
     else:
         sc = score_repeated(m, probes, [role], batch_size=batch_size)[0][role]
     return np.mean([sc[:, layer, head] for layer, head in target], axis=0)
@@ -191,10 +191,17 @@ def _result(heads, mode, probes, metric, target, clean, abl, test, n_boot, ci_le
         )
     res = stats.paired(abl[:, None], clean[:, None], test=test, alternative="two-sided", seed=seed)
     ci = stats.bootstrap_ci(delta[:, None], level=ci_level, n_boot=n_boot, seed=seed)
+    p, name = float(res.p_value[0]), res.test
+    d = delta[ok]
+    if np.isnan(p) and np.ptp(d) == 0:
+        # every probe changed by exactly the same amount (e.g. retrieval 1 -> 0 in every trial):
+        # the t statistic is undefined; the exact two-sided sign test is not
+        p = 1.0 if d[0] == 0 else min(1.0, 2 * 0.5 ** len(d))
+        name = "exact sign test (two-sided; constant per-probe change, t undefined)"
     return AblationResult(
         heads=list(heads), mode=mode, probe=probes.kind, metric=metric, clean=clean, ablated=abl,
         delta=delta, effect=float(np.nanmean(delta)), ci_low=float(ci.low[0]), ci_high=float(ci.high[0]),
-        p_value=float(res.p_value[0]), statistic=float(res.statistic[0]), n=int(ok.sum()), test=res.test,
+        p_value=p, statistic=float(res.statistic[0]), n=int(ok.sum()), test=name,
         alternative="two-sided", target=target, params=params,
     )
 

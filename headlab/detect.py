@@ -2,7 +2,7 @@
 
 One forward pass over Olsson-style repeated random tokens (``[BOS] r_1..r_25`` × 4) gives the
 previous-token, duplicate-token, induction and sink scores of every head (and the copying
-score, from head outputs on the first run, which is plain random text); the retrieval score
+score, from head outputs at the queries after the first run); the retrieval score
 comes from greedy decoding on needle-in-a-haystack probes. Each probe gives one score per
 head, so the probe is the statistical unit; the report tests every head across probes,
 with bootstrap CIs and FDR over all heads × roles (``headlab.stats``).
@@ -23,6 +23,10 @@ retrieval          0.1 — Wu et al.'s threshold (trials whose greedy answer rec
                    the needle are left out as NaN, as Wu et al. only accumulate the others).
 copying            0 — Olsson et al.'s rescaled copying score is in [−1, 1]; > 0 means more
                    than half of the positive direct-logit mass goes to the attended token.
+                   Olsson et al. compute it on 25 random tokens; headlab scores the queries
+                   after the first run of the same probe, because on unrepeated tokens a head
+                   whose attention depends on a match (induction) attends diffusely and "the
+                   attended token" (the argmax key, BOS excluded) is arbitrary.
 =================  =====================================================================
 
 The table's ``score`` is the raw mean score; the uniform baselines are in
@@ -136,7 +140,7 @@ def score_repeated(m, probes: P.ProbeSet, roles, *, exclude_bos: bool = False,
 
 class _CopyingState:
     """Collects per-head outputs, argmax keys and the final residual of each batch, and turns
-    them into Olsson et al.'s copying score on the first run of the probe (random tokens)."""
+    them into Olsson et al.'s copying score on the queries after the first run."""
 
     def __init__(self, m, probes: P.ProbeSet, exclude_bos: bool):
         from headlab import heads
@@ -148,7 +152,10 @@ class _CopyingState:
         self.W_U = heads.unembedding(m)
         off = int(probes.has_bos)
         length = int(probes.params.get("length", probes.length - off))
-        self.q = np.arange(off, off + length)                 # queries of the first run
+        # queries after the first run, where a head with a QK role attends decisively (on the
+        # first run an induction head has nothing to match and its "attended token" is arbitrary)
+        first = off + length if probes.params.get("repeats", 1) > 1 else off
+        self.q = np.arange(first, probes.length)
         self.off = off if exclude_bos else 0
         N = len(probes)
         self.scores = np.full((N, m.n_layers, m.n_heads), np.nan)
@@ -245,6 +252,35 @@ def score_retrieval(m, probes: P.ProbeSet, *, batch_size: int = 16, min_recall: 
                 a, e = probes.needle[i]
                 scores[i] = S.retrieval_score(argmax[:, b], gen[b], probes.input_ids[i], (a, e))
     return scores, recall, generated
+
+
+def _degenerate_columns(rep, correction: str, alpha: float) -> None:
+    """Exact sign test where the t test is undefined because every probe gave the same score.
+
+    A head that copies every needle token in every trial (retrieval = 1.0) or attends to its
+    target with saturated softmax has zero variance across probes; the t statistic is then
+    undefined and ``headlab.stats`` reports p = NaN, which would hide the clearest heads.
+    When all ``n`` probes lie on the same side of the null, the exact one-sided sign test gives
+    ``p = 2^-n`` (``1`` when they lie below it); q-values and ``significant`` are recomputed over
+    the same family. The rows are listed in ``parameters["sign_test_rows"]``.
+    """
+    from headlab import stats
+
+    t = rep.table
+    if rep.provenance.get("alternative") != "greater":
+        return
+    fix = t["p_value"].isna().to_numpy() & (t["n"].to_numpy() >= 2) & (t["sd"].fillna(1).to_numpy() == 0)
+    if not fix.any():
+        return
+    above = t["score"].to_numpy() > t["null"].to_numpy()
+    p = t["p_value"].to_numpy().copy()
+    p[fix] = np.where(above[fix], 0.5 ** t["n"].to_numpy()[fix].astype(float), 1.0)
+    q = stats.adjust(p, correction)
+    t["p_value"] = p
+    t["q_value"] = q
+    t["significant"] = np.where(np.isnan(q), False, q < alpha)
+    rows = [f"{r}:{layer}.{head}" for r, layer, head in t.loc[fix, ["role", "layer", "head"]].itertuples(index=False)]
+    rep.provenance.setdefault("parameters", {})["sign_test_rows"] = rows
 
 
 # ----------------------------------------------------------------------------- detect
@@ -348,6 +384,7 @@ def detect(m, roles=None, n: int | None = None, seed: int = 0, *, length: int | 
     rep = Report.from_samples(samples, method="probe", null=nulls, alternative="greater", test=test,
                               alpha=alpha, correction=correction, n_boot=n_boot, seed=seed,
                               model_name=m.name, sample_ids=sample_ids, params=params)
+    _degenerate_columns(rep, correction, alpha)
     if confirm:
         from headlab.ablate import confirm as _confirm
 

@@ -6,7 +6,7 @@ depend on how a tokenizer splits words:
 * :func:`repeated_tokens` — Olsson et al. 2022's induction probe: ``[BOS] r_1..r_n`` repeated
   ``repeats`` times (25 random tokens × 4 by default), the tokens of a run all different.
   Previous-token, duplicate-token, induction, sink and copying scores are all read from one
-  forward pass over it (copying only on the first run, which is plain random text).
+  forward pass over it (copying at the queries after the first run).
 * :func:`random_tokens` — one run, no repeats.
 * :func:`needle_haystack` — Wu et al. 2024's needle-in-a-haystack probe in miniature:
   random "haystack" tokens, a *needle* span introduced by a marker token, and the marker again

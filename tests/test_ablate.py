@@ -8,6 +8,7 @@ from headlab import probes as P
 from headlab.ablate import AblationResult, confirm, probe_loss
 from headlab.errors import InputError, UnsupportedModelError
 
+from test_detect import induction_circuit
 from tiny_models import build
 
 
@@ -108,6 +109,39 @@ def test_confirm_adds_causal_columns(gpt2_tiny):
     assert np.isfinite(row.causal_effect) and np.isfinite(row.causal_p)
     assert table[~table["significant"]]["causal_effect"].isna().all()
     assert rep.provenance["parameters"]["causal"]["mode"] == "mean"
+
+
+# ----------------------------------------------------------------------------- hand-wired circuit
+@pytest.fixture(scope="module")
+def circuit():
+    return induction_circuit()
+
+
+def test_circuit_k_composition_and_induction_loss(circuit):
+    k = circuit.ablate((0, 0), metric="induction", target=(1, 0), n=12, n_boot=300)
+    assert k.effect < -0.9 and k.ci_high < -0.9 and k.p_value < 1e-10
+    ind = circuit.ablate((1, 0), n=12, n_boot=300)               # zero ablation
+    assert ind.effect > 5 and ind.ci_low > 5 and ind.p_value < 1e-10
+    mean = circuit.ablate((1, 0), n=12, mode="mean", n_boot=300)
+    assert mean.effect > 3 and mean.p_value < 1e-10
+    idle = circuit.ablate((0, 1), n=12, n_boot=300)              # a head with no role
+    assert abs(idle.effect) < 1e-5 and abs(idle.ci_high - idle.ci_low) < 1e-5
+
+
+def test_circuit_retrieval_metric_constant_change_uses_sign_test(circuit):
+    r = circuit.ablate((1, 0), probe="retrieval", metric="retrieval", target=(1, 0), n=8, n_boot=200)
+    assert r.probe == "needle" and r.effect == -1.0
+    assert r.p_value == pytest.approx(2 * 0.5 ** 8) and "sign test" in r.test
+
+
+def test_circuit_detect_confirm_adds_causal_effects(circuit):
+    rep = circuit.detect(roles=["previous_token", "induction"], n=8, n_boot=200, confirm=True, confirm_n=8)
+    t = rep.table
+    ind = t[(t["role"] == "induction") & (t["layer"] == 1) & (t["head"] == 0)].iloc[0]
+    prev = t[(t["role"] == "previous_token") & (t["layer"] == 0) & (t["head"] == 0)].iloc[0]
+    assert ind["causal_effect"] > 3 and ind["causal_q"] < 0.05
+    assert prev["causal_effect"] > 3                             # no previous-token info, no induction
+    assert t.loc[~t["significant"], "causal_effect"].isna().all()
 
 
 # ----------------------------------------------------------------------------- toy-induction

@@ -15,6 +15,62 @@ from headlab.report import Report
 from tiny_models import build
 
 
+def induction_circuit(noise: float = 0.003, seed: int = 0):
+    """A hand-wired 2-layer, 2-head GPT-2 (MLPs off) with a known circuit, plus seeded noise:
+
+    * L0H0 — previous-token head: query = own position, key = position + 1; its value reads the
+      token and writes it into a "previous token" block of the residual stream;
+    * L1H0 — induction head: query = current token, key = the previous-token block (K-composition
+      with L0H0); its value copies the attended token into the token block, which the tied
+      unembedding reads (so it also *copies*, and continues a needle after its cue);
+    * L0H1, L1H1 — no role (only the noise).
+    """
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from headlab.zoo.train_toy import build_tokenizer
+
+    tok = build_tokenizer(words=[f"w{i}" for i in range(50)], model_max_length=128)
+    V, P, d, nh = len(tok), 128, 256, 2
+    cfg = GPT2Config(vocab_size=V, n_positions=P, n_embd=d, n_layer=2, n_head=nh, n_inner=8,
+                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=True,
+                     bos_token_id=tok.bos_token_id, eos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id)
+    cfg._attn_implementation = "eager"
+    model = GPT2LMHeadModel(cfg)
+    PREV = V + P                                            # residual blocks: token | position | previous token
+    a, b, c = 1.0, 1.2, 5.0
+    s0, s1 = np.sqrt(d / 2), np.sqrt(d / 3)                 # LayerNorm scales with 2 and 3 unit entries
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.zero_()
+            if "ln" in name and name.endswith("weight"):
+                p.fill_(1.0)
+        tr = model.transformer
+        tr.wte.weight[torch.arange(V), torch.arange(V)] = 1.0
+        tr.wpe.weight[torch.arange(P), V + torch.arange(P)] = 1.0
+        W0, O0 = tr.h[0].attn.c_attn.weight, tr.h[0].attn.c_proj.weight
+        W0[V + torch.arange(P), torch.arange(P)] = a                        # L0H0 query: position i
+        W0[V + torch.arange(P - 1), d + 1 + torch.arange(P - 1)] = a        # L0H0 key: position j + 1
+        W0[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
+        O0[torch.arange(V), PREV + torch.arange(V)] = 1.0 / s0              # -> previous-token block
+        W1, O1 = tr.h[1].attn.c_attn.weight, tr.h[1].attn.c_proj.weight
+        W1[torch.arange(V), torch.arange(V)] = b                            # L1H0 query: current token
+        W1[PREV + torch.arange(V), d + torch.arange(V)] = b                 # L1H0 key: previous token
+        W1[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
+        O1[torch.arange(V), torch.arange(V)] = c / s1                       # -> token block (logits)
+        for blk in tr.h:
+            for w in (blk.attn.c_attn.weight, blk.attn.c_proj.weight):
+                w += noise * torch.randn(w.shape, generator=gen)
+    model.eval()
+    return hl.load(model=model, tokenizer=tok, name="induction-circuit")
+
+
+@pytest.fixture(scope="module")
+def circuit():
+    return induction_circuit()
+
+
 @pytest.fixture(scope="module")
 def gpt2_tiny(bert_tokenizer):
     return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
@@ -61,8 +117,8 @@ def test_report_shape_roles_and_nulls(gpt2_tiny):
 
 
 def test_same_call_same_report(gpt2_tiny):
-    a = gpt2_tiny.detect(roles=["duplicate_token", "copying"], n=4, seed=3, n_boot=100)
-    b = gpt2_tiny.detect(roles=["duplicate_token", "copying"], n=4, seed=3, n_boot=100)
+    a = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100)
+    b = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100)
     cols = ["score", "ci_low", "ci_high", "p_value", "q_value"]
     assert a.table[cols].equals(b.table[cols]) and a.sample_ids == b.sample_ids
     c = gpt2_tiny.detect(roles=["duplicate_token"], n=4, seed=4, n_boot=100)
@@ -115,7 +171,7 @@ def test_encoder_causal_only_roles(bert_tokenizer):
 def test_gqa_model_scores_every_query_head(bert_tokenizer):
     m = hl.load(model=build("qwen2"), tokenizer=bert_tokenizer)
     assert m.n_kv_heads == 2 and m.n_heads == 4
-    rep = m.detect(roles=["previous_token", "copying"], n=4, n_boot=100)
+    rep = m.detect(roles=["previous_token", "copying"], n=3, n_boot=100)
     assert rep.matrix("copying").shape == (3, 4) and np.isfinite(rep.matrix("copying")).all()
     assert np.isfinite(rep.matrix("previous_token")).all()
 
@@ -139,6 +195,38 @@ def test_bad_arguments(gpt2_tiny):
         gpt2_tiny.detect(roles=["local"], n=4)
     with pytest.raises(InputError):
         gpt2_tiny.detect(roles=["previous_token"], n=4, margin=-1)
+
+
+# ----------------------------------------------------------------------------- hand-wired circuit
+@pytest.fixture(scope="module")
+def circuit_report(circuit):
+    return circuit.detect(n=16, n_boot=300)
+
+
+def test_circuit_every_role_finds_exactly_its_head(circuit_report):
+    rep = circuit_report
+    assert rep.significant("previous_token") == [(0, 0)]
+    assert rep.significant("induction") == [(1, 0)]
+    assert rep.significant("copying") == [(1, 0)]
+    assert rep.significant("retrieval") == [(1, 0)]
+    assert rep.significant("duplicate_token") == [] and rep.significant("sink") == []
+    assert rep.matrix("previous_token")[0, 0] > 0.99 and rep.matrix("induction")[1, 0] > 0.99
+    assert rep.matrix("retrieval")[1, 0] == 1.0                  # every needle token, every trial
+    assert 0.3 < rep.matrix("copying")[1, 0] < 0.6               # other heads: about -0.97
+    assert (np.delete(rep.matrix("copying").ravel(), 2) < -0.9).all()
+    # heads without a role sit at the uniform share
+    base = rep.provenance["parameters"]["baseline"]
+    for role in ("previous_token", "induction"):
+        m = rep.matrix(role)
+        assert abs(m[0, 1] - base[role]) < 1e-3 and abs(m[1, 1] - base[role]) < 1e-3
+
+
+def test_zero_variance_heads_get_the_exact_sign_test(circuit_report):
+    """retrieval = 1.0 in every trial: t is undefined, the sign test gives 2^-n."""
+    t = circuit_report.table
+    row = t[(t["role"] == "retrieval") & (t["layer"] == 1) & (t["head"] == 0)].iloc[0]
+    assert row["sd"] == 0 and row["p_value"] == pytest.approx(0.5 ** row["n"]) and row["significant"]
+    assert "retrieval:1.0" in circuit_report.provenance["parameters"]["sign_test_rows"]
 
 
 # ----------------------------------------------------------------------------- toy-induction
