@@ -219,31 +219,36 @@ def _summary_table(report, prefix: str) -> str:
 
 
 def _significant_table(report) -> str:
+    """One small table per role (side by side), heads sorted by score; the catalogue types
+    of the role in the caption and, when the catalogue knows this model, each head's
+    published roles."""
     table = report.table
     sig = table[table["significant"]]
     if not len(sig):
         return "<p>No head is significant for any role at this alpha.</p>"
-    has_published = "published" in table.columns
-    body = []
+    show_published = "published" in sig.columns and any(len(v) for v in sig["published"])
+    cards = []
     for role in report.roles:
         sub = sig[sig["role"] == role].sort_values("score", ascending=False)
         if not len(sub):
             continue
         types = ", ".join(report.catalog_by_role.get(role, [])) or "none recorded"
-        body.append(f'<tr class="grp"><th colspan="5"><code>{_e(role)}</code> · {len(sub)} heads · '
-                    f"catalogue types: {_e(types)}</th></tr>")
+        rows = []
         for _, r in sub.iterrows():
-            published = ", ".join(r["published"]) if has_published and len(r["published"]) else ""
-            body.append(
+            published = f"<td>{_e(', '.join(r['published']))}</td>" if show_published else ""
+            rows.append(
                 f"<tr><td>{_head(int(r['layer']), int(r['head']))}</td>"
                 f"<td class='n'>{_num(r['score'])}</td><td class='n'>{_num(r['ci_low'])} – {_num(r['ci_high'])}</td>"
-                f"<td class='n'>{_q(r['q_value'])}</td><td>{_e(published)}</td></tr>"
+                f"<td class='n'>{_q(r['q_value'])}</td>{published}</tr>"
             )
-    return (
-        '<table class="sig"><thead><tr><th>head</th><th>score</th><th>95% CI</th>'
-        "<th>q</th><th>published role of this head</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+        head = "<th>published</th>" if show_published else ""
+        cards.append(
+            f'<div class="card"><table class="sig" data-role="{_e(role)}"><caption><code>{_e(role)}</code> · '
+            f"{len(sub)} head{'s' if len(sub) != 1 else ''}<br><span class='hint'>catalogue: {_e(types)}</span></caption>"
+            f"<thead><tr><th>head</th><th>score</th><th>95% CI</th><th>q</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    return f"<div class='cards'>{''.join(cards)}</div>"
 
 
 def _by_layer_table(report) -> str:
@@ -288,7 +293,7 @@ def _colocation_table(report) -> str:
     out = [f"<p>{len(strong)} pairs of roles share more heads than chance (q &lt; {report.alpha:g}); "
            f"{len(rest)} more pairs share at least one head.</p>"]
     if len(strong):
-        out.append(f"<table>{head}<tbody>{rows(strong)}</tbody></table>")
+        out.append(f"<div class='scroll'><table>{head}<tbody>{rows(strong)}</tbody></table></div>")
     if len(rest):
         # Listed compactly: these overlaps are what chance gives; the counts are enough.
         pairs = ", ".join(f"{_e(r['role_a'])} &amp; {_e(r['role_b'])} ({int(r['n_both'])})" for _, r in rest.iterrows())
@@ -384,7 +389,6 @@ table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 thead th{background:var(--alt);position:sticky;top:0}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.grp th{background:var(--alt);font-weight:600}
 table.layers td{min-width:34px;background:rgba(var(--shade),calc(var(--f,0)*0.85))}
 table.layers td.z{color:var(--muted)}
 table.prov th{width:190px;color:var(--muted);font-weight:500}
@@ -397,6 +401,9 @@ g.row use:hover{stroke:var(--fg);stroke-width:1.5}
 use.na{fill:var(--na)}
 circle.sig.w{fill:#fff;stroke:#000;stroke-width:.6}
 circle.sig.d{fill:#000;stroke:#fff;stroke-width:.6}
+.cards{display:flex;flex-wrap:wrap;gap:4px 18px;align-items:flex-start}
+.card,.scroll{max-height:360px;overflow:auto}
+caption{text-align:left;font-size:12.5px;padding:2px 0}
 details{margin:6px 0}summary{cursor:pointer;color:var(--accent)}
 footer{margin-top:36px;color:var(--muted);font-size:12px}
 """
