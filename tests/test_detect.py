@@ -252,3 +252,15 @@ def test_toy_induction_head_in_a_later_layer(toy_report):
     assert toy_report.matrix("induction", "q_value")[best] < 1e-6
     # an induction head copies what it attends to (Olsson et al.'s copying score > 0)
     assert toy_report.matrix("copying")[best] > 0
+
+
+def test_exclude_bos_changes_baseline_only_when_there_is_a_bos(circuit, gpt2_tiny):
+    rep = circuit.detect(roles=["previous_token"], n=4, n_boot=100, exclude_bos=True)
+    T = rep.provenance["parameters"]["probe"]["T"]
+    # queries i >= 2, rows renormalised without BOS: 1 target among i keys
+    assert rep.provenance["parameters"]["baseline"]["previous_token"] == pytest.approx(np.mean(1 / np.arange(2, T)))
+    assert rep.significant("previous_token") == [(0, 0)]
+    a = gpt2_tiny.detect(roles=["previous_token"], n=3, n_boot=50, exclude_bos=True)
+    b = gpt2_tiny.detect(roles=["previous_token"], n=3, n_boot=50)
+    np.testing.assert_array_equal(a.matrix("previous_token"), b.matrix("previous_token"))  # no BOS here
+    assert hl.probes.repeated_tokens is P.repeated_tokens                               # public module
