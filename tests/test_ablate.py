@@ -44,7 +44,7 @@ def toy_heads(toy):
 
 # ----------------------------------------------------------------------------- tiny models
 def test_result_fields_table_and_determinism(gpt2_tiny):
-    r = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200)
+    r = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200, length=10)
     assert isinstance(r, AblationResult) and r.heads == [(1, 0), (1, 1)] and r.mode == "zero"
     assert r.clean.shape == r.ablated.shape == r.delta.shape == (6,)
     np.testing.assert_allclose(r.delta, r.ablated - r.clean)
@@ -52,7 +52,7 @@ def test_result_fields_table_and_determinism(gpt2_tiny):
     assert 0 <= r.p_value <= 1 and r.n == 6 and r.test.startswith("paired")
     t = r.table
     assert list(t["heads"]) == ["1.0 1.1"] and {"effect", "ci_low", "ci_high", "p_value"} <= set(t.columns)
-    again = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200)
+    again = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200, length=10)
     np.testing.assert_array_equal(r.delta, again.delta)
     assert r.p_value == again.p_value and "effect=" in repr(r)
 
@@ -71,8 +71,8 @@ def test_loss_metric_is_the_repeated_half(gpt2_tiny):
 
 def test_zero_and_mean_ablation_of_a_whole_layer_change_loss(gpt2_tiny):
     heads = [(0, h) for h in range(4)]
-    z = gpt2_tiny.ablate(heads, n=6, mode="zero", n_boot=200)
-    mu = gpt2_tiny.ablate(heads, n=6, mode="mean", n_boot=200)
+    z = gpt2_tiny.ablate(heads, n=3, mode="zero", n_boot=100, length=10)
+    mu = gpt2_tiny.ablate(heads, n=3, mode="mean", n_boot=100, length=10)
     assert np.abs(z.delta).max() > 0 and np.abs(mu.delta).max() > 0
     assert not np.allclose(z.delta, mu.delta)
 

@@ -117,11 +117,11 @@ def test_report_shape_roles_and_nulls(gpt2_tiny):
 
 
 def test_same_call_same_report(gpt2_tiny):
-    a = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100)
-    b = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100)
+    a = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100, length=8)
+    b = gpt2_tiny.detect(roles=["duplicate_token", "sink"], n=4, seed=3, n_boot=100, length=8)
     cols = ["score", "ci_low", "ci_high", "p_value", "q_value"]
     assert a.table[cols].equals(b.table[cols]) and a.sample_ids == b.sample_ids
-    c = gpt2_tiny.detect(roles=["duplicate_token"], n=4, seed=4, n_boot=100)
+    c = gpt2_tiny.detect(roles=["duplicate_token"], n=4, seed=4, n_boot=100, length=8)
     assert a.sample_ids != c.sample_ids
 
 
