@@ -127,7 +127,7 @@ def _null_batches(minilm, n_texts=48):
     per_sample = [[_sieves_for(r, s, False) for r in roles] for s in samples]
     batches = list(make_batches(samples, 16, 0, causal=False))
     stacks = [_stack(b, per_sample, len(roles)) for b in batches]
-    return roles, samples, batches, stacks
+    return roles, samples, batches, stacks, per_sample
 
 
 def _score_synthetic(batches, stacks, n_samples, n_roles, draw, heads=144):
@@ -135,7 +135,7 @@ def _score_synthetic(batches, stacks, n_samples, n_roles, draw, heads=144):
     out = np.full((n_roles, n_samples, 12, 12), np.nan, dtype=np.float32)
     for b, bs in zip(batches, stacks):
         A = draw(b)
-        scores = _reduce(A, bs, "lift", None)                 # [B, heads, R]
+        scores = _reduce(A, bs)                 # [B, heads, R]
         out[:, b.index] = scores.permute(2, 0, 1).reshape(n_roles, len(b.index), 12, 12).numpy()
     return out
 
@@ -152,7 +152,7 @@ def _dirichlet(gen, heads=144):
 
 def test_calibration_null_attention_fdr_at_most_alpha(minilm):
     """Rows drawn independently of the sieves: 144 heads x all roles, many seeds."""
-    roles, samples, batches, stacks = _null_batches(minilm)
+    roles, samples, batches, stacks, per_sample = _null_batches(minilm)
     alpha, fdp, fdp_default, p_all = 0.05, [], [], []
     for seed in range(40):
         gen = torch.Generator().manual_seed(seed)
@@ -178,7 +178,7 @@ def test_calibration_null_attention_fdr_at_most_alpha(minilm):
 
 def test_power_planted_heads_are_found(minilm):
     """Heads that follow a role's sieve with 30% of their attention are found (power >= 0.9)."""
-    roles, samples, batches, stacks = _null_batches(minilm)
+    roles, samples, batches, stacks, per_sample = _null_batches(minilm)
     ids = [r.id for r in roles]
     planted = {("local", 2, 5), ("cls", 4, 1), ("previous", 0, 3), ("syn:det", 3, 7), ("block", 5, 9)}
     strength = 0.3
@@ -189,9 +189,14 @@ def test_power_planted_heads_are_found(minilm):
 
         def draw(batch, bidx=[0]):
             A = null_draw(batch)
-            bs = stacks[[id(b) for b in batches].index(id(batch))]
+            B, T = batch.input_ids.shape
             for role, l, h in planted:
-                S = bs.S[:, ids.index(role)]                      # [B, T, T]
+                S = torch.zeros((B, T, T))                        # the role's sieve, padded
+                for b, i in enumerate(batch.index):
+                    res = per_sample[i][ids.index(role)]
+                    if res is not None:
+                        n = batch.lengths[b]
+                        S[b, :n, :n] = torch.from_numpy(res.sieve.astype(np.float32))
                 target = S / S.sum(-1, keepdim=True).clamp(min=1)
                 has = S.sum(-1, keepdim=True) > 0
                 k = l * 12 + h

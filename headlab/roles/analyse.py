@@ -24,13 +24,28 @@ METHODS = ("lift", "pande")
 
 @dataclass
 class _BatchSieves:
-    """Stacked sieves of one batch: ``S [B, R, T, T]``, query weights ``[B, R, T]`` and counts."""
+    """One batch's sieves folded into a linear map from attention to per-sample scores.
 
-    S: torch.Tensor
-    qw: torch.Tensor
-    s: torch.Tensor     # [B, R, T] sieve sizes within the visible keys
-    n: torch.Tensor     # [B, 1, T] visible keys per query
-    V: torch.Tensor     # [B, T, T]
+    Both scores are linear in the attention of a query row once the row sums to 1 (softmax
+    rows over the visible keys do; masked keys get exactly 0): the lift is
+    ``K = Σ_ij A_ij · q_i S_ij / (Q (1 − u_i)) − Σ_i q_i u_i / (Q (1 − u_i))`` and the sieve
+    bias ``B = Σ_ij A_ij · q_i n_i S_ij / (Q s_i)``, with ``q_i`` the query weights and ``Q``
+    their sum. So one layer's scores for every head and role are a single matrix product
+    ``A [B, H, T·T] @ W [B, T·T, R]`` instead of a per-query reduction.
+
+    Attributes:
+        W: ``[B, T*T, R]`` weights; C: ``[B, R]`` constant term; valid: bool ``[B, R]``
+        (the role applies to the sample). For Pande's block score, which multiplies each
+        query's ratio by its row entropy (non-linear), ``block_S`` ``[B, T, T]`` and
+        ``block_w`` ``[B, T]`` keep what that term needs.
+    """
+
+    W: torch.Tensor
+    C: torch.Tensor
+    valid: torch.Tensor
+    block_index: int | None = None
+    block_S: torch.Tensor | None = None
+    block_w: torch.Tensor | None = None
 
 
 def sample_id(text) -> str:
@@ -77,7 +92,8 @@ def _sieves_for(role: Role, sample: Sample, causal: bool):
     return res
 
 
-def _stack(batch, per_sample: list[list], n_roles: int) -> _BatchSieves:
+def _stack(batch, per_sample: list[list], n_roles: int, method: str = "lift",
+           block_index: int | None = None) -> _BatchSieves:
     B, T = batch.input_ids.shape
     S = torch.zeros((B, n_roles, T, T), dtype=torch.float32)
     qw = torch.zeros((B, n_roles, T), dtype=torch.float32)
@@ -91,36 +107,43 @@ def _stack(batch, per_sample: list[list], n_roles: int) -> _BatchSieves:
                 qw[b, r, :n_tok] = 1.0
             else:
                 qw[b, r, :n_tok] = torch.from_numpy(res.query_weights.astype(np.float32))
-    V = batch.visible
-    S = S * V[:, None].float()
-    s = S.sum(-1)
-    n = V.sum(-1, dtype=torch.float32)[:, None, :]
-    return _BatchSieves(S, qw, s, n, V)
-
-
-def _reduce(A: torch.Tensor, bs: _BatchSieves, method: str, entropy_roles: torch.Tensor | None) -> torch.Tensor:
-    """Per-sample scores ``[B, H, R]`` of one layer's attention ``A [B, H, T, T]``."""
-    A = A.float()
-    on_sieve = torch.einsum("bhij,brij->bhri", A, bs.S)                 # [B, H, R, T]
-    on_visible = (A * bs.V[:, None].float()).sum(-1)[:, :, None, :]      # [B, H, 1, T]
-    s = bs.s[:, None]                                                   # [B, 1, R, T]
-    n = bs.n[:, None]                                                   # [B, 1, 1, T]
+    V = batch.visible[:, None].float()                                  # [B, 1, T, T]
+    S = S * V
+    s = S.sum(-1)                                                       # [B, R, T]
+    n = V.sum(-1)                                                       # [B, 1, T]
     if method == "lift":
-        u = s / n.clamp(min=1)
-        m = on_sieve / on_visible.clamp(min=1e-30)
-        val = (m - u) / (1 - u).clamp(min=1e-12)
         eligible = (s > 0) & (s < n)
+        u = s / n.clamp(min=1)
+        q = qw * eligible
+        Q = q.sum(-1, keepdim=True)                                     # [B, R, 1]
+        row = q / ((1 - u).clamp(min=1e-12) * Q.clamp(min=1e-30))       # [B, R, T]
+        C = (row * u).sum(-1)
     else:  # pande
-        val = (on_sieve / s.clamp(min=1)) / (on_visible / n.clamp(min=1)).clamp(min=1e-30)
         eligible = s > 0
-        if entropy_roles is not None:
-            # The authors' block score multiplies each query's ratio by its row entropy (nats).
-            ent = -(A * torch.log(A.clamp(min=1e-30))).sum(-1)[:, :, None, :]   # [B, H, 1, T]
-            val = torch.where(entropy_roles[None, None, :, None], val * ent, val)
-    w = bs.qw[:, None] * eligible
-    total = w.sum(-1)
-    score = torch.where(w > 0, val, torch.zeros_like(val)).mul(w).sum(-1) / total.clamp(min=1e-30)
-    return torch.where(total > 0, score, torch.full_like(score, float("nan")))
+        q = qw * eligible
+        Q = q.sum(-1, keepdim=True)
+        row = q * n / (s.clamp(min=1) * Q.clamp(min=1e-30))
+        C = torch.zeros((B, n_roles))
+    W = (S * row[..., None]).reshape(B, n_roles, T * T).transpose(1, 2).contiguous()
+    out = _BatchSieves(W, C, Q[..., 0] > 0)
+    if block_index is not None:
+        out.block_index = block_index
+        out.block_S = S[:, block_index]
+        out.block_w = row[:, block_index]
+    return out
+
+
+def _reduce(A: torch.Tensor, bs: _BatchSieves) -> torch.Tensor:
+    """Per-sample scores ``[B, H, R]`` of one layer's attention ``A [B, H, T, T]``."""
+    B, H, T, _ = A.shape
+    A = A.float()
+    score = torch.matmul(A.reshape(B, H, T * T), bs.W) - bs.C[:, None, :]   # [B, H, R]
+    if bs.block_index is not None:
+        # Pande's block score: each query's ratio times its row entropy in nats.
+        ratio_mass = (A * bs.block_S[:, None]).sum(-1)                      # [B, H, T]
+        entropy = -(A * torch.log(A.clamp(min=1e-30))).sum(-1)              # [B, H, T]
+        score[:, :, bs.block_index] = (ratio_mass * entropy * bs.block_w[:, None]).sum(-1)
+    return torch.where(bs.valid[:, None, :], score, torch.full_like(score, float("nan")))
 
 
 def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entropy: bool = True,
@@ -142,19 +165,16 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
 
     N, L, H, R = len(samples), m.n_layers, m.n_heads, len(chosen)
     out = np.full((R, N, L, H), np.nan, dtype=np.float32)
-    entropy_roles = None
-    if method == "pande" and block_entropy:
-        entropy_roles = torch.tensor([r.id == "block" for r in chosen])
-        if not bool(entropy_roles.any()):
-            entropy_roles = None
+    ids = [r.id for r in chosen]
+    block_index = ids.index("block") if (method == "pande" and block_entropy and "block" in ids) else None
     cache: dict[int, _BatchSieves] = {}
 
     def reducer(layer, A, batch):
         key = id(batch)
         if key not in cache:
             cache.clear()
-            cache[key] = _stack(batch, per_sample, R)
-        scores = _reduce(A, cache[key], method, entropy_roles)           # [B, H, R]
+            cache[key] = _stack(batch, per_sample, R, method, block_index)
+        scores = _reduce(A, cache[key])                                  # [B, H, R]
         out[:, batch.index, layer, :] = scores.permute(2, 0, 1).numpy()
 
     m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles")
