@@ -1,0 +1,172 @@
+"""The ``headlab`` command line: ``scan`` end to end on a small subset, exit codes, ``catalog``.
+
+The scans here use 12 corpus lines and three roles so that the file stays fast; the
+in-process runs reuse the session's MiniLM (``cli._MODELS``), the subprocess run pays one
+model load to prove the installed entry point works outside pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import headlab as hl
+from headlab import cli
+
+ROLES = ["local", "cls", "previous"]
+
+
+@pytest.fixture(scope="module")
+def texts_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "texts.txt"
+    path.write_text("\n".join(hl.corpus.sentences(12)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def shared_model(minilm, monkeypatch):
+    """main() loads the default model through cli._MODELS; hand it the session's copy."""
+    monkeypatch.setitem(cli._MODELS, None, minilm)
+    return minilm
+
+
+def _scan_args(texts_file, tmp_path, *extra):
+    return ["scan", "--texts", str(texts_file), "--roles", ",".join(ROLES), "--n-boot", "200",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json"), *extra]
+
+
+def _check_outputs(tmp_path, L=6, H=12):
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["format"] == "headlab.report"
+    assert doc["roles"] == ROLES
+    assert (doc["n_layers"], doc["n_heads"], doc["n_samples"]) == (L, H, 12)
+    for role in ROLES:
+        rows = [r for r in doc["table"] if r["role"] == role]
+        assert len(rows) == L * H
+        assert {(r["layer"], r["head"]) for r in rows} == {(i, j) for i in range(L) for j in range(H)}
+    assert html.count('<svg class="hm"') == len(ROLES)
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    return html, doc
+
+
+def test_scan_quiet_in_process(shared_model, texts_file, tmp_path, capsys):
+    code = cli.main(_scan_args(texts_file, tmp_path, "--quiet"))
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out == "" and err == ""
+    html, doc = _check_outputs(tmp_path)
+    assert doc["provenance"]["model"] == "all-MiniLM-L6-v2"
+    assert doc["provenance"]["ci"]["n_boot"] == 200
+    assert "all-MiniLM-L6-v2" in html
+
+
+def test_scan_subprocess_prints_summary(texts_file, tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-m", "headlab", *_scan_args(texts_file, tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("all-MiniLM-L6-v2: 6 x 12 heads, N = 12 samples")
+    for role in ROLES:
+        assert any(line.split()[0] == role and "/72 significant" in line and "strongest L" in line
+                   for line in lines[1:]), proc.stdout
+    assert "r.html" in lines[-1]
+    _check_outputs(tmp_path)
+
+
+def test_default_output_paths(shared_model, texts_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["scan", "--texts", str(texts_file), "--roles", "local", "--n-boot", "50", "-q"])
+    assert code == 0
+    assert (tmp_path / "headlab-report.html").is_file()
+    assert len(json.loads((tmp_path / "headlab-report.json").read_text())["table"]) == 72
+
+
+def test_pairs_file_jsonl_and_tsv(tmp_path):
+    jl = tmp_path / "p.jsonl"
+    jl.write_text('{"a": "One.", "b": "Two."}\n\n{"a": "Three?", "b": "Four!"}\n', encoding="utf-8")
+    tsv = tmp_path / "p.tsv"
+    tsv.write_text("One.\tTwo.\nThree?\tFour!\n", encoding="utf-8")
+    assert cli.read_pairs(str(jl)) == cli.read_pairs(str(tsv)) == [("One.", "Two."), ("Three?", "Four!")]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only one column\n", encoding="utf-8")
+    with pytest.raises(hl.HeadlabError, match=r"bad.tsv:1:"):
+        cli.read_pairs(str(bad))
+
+
+def _one_line_error(capsys, code, *needles):
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and "error:" in err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["scan", "--roles", "locl"], ["Unknown role 'locl'", "local"]),
+        (["scan", "--roles", "induction"], ["probe role", "--detect induction"]),
+        (["scan", "--detect", "local"], ["natural-text role"]),
+        (["scan", "--alpha", "1.5"], ["alpha", "1.5"]),
+        (["scan", "--alpha", "abc"], ["alpha"]),
+        (["scan", "--method", "magic"], ["invalid choice"]),
+        (["scan", "--texts", "/no/such/file.txt"], ["cannot read texts file", "no such file"]),
+        (["scan", "--pairs", "/no/such/pairs.jsonl"], ["cannot read pairs file"]),
+        (["frobnicate"], ["invalid choice"]),
+    ],
+)
+def test_user_errors_exit_2_before_loading(args, needles, capsys, monkeypatch):
+    # These must be refused before the model loads: loading is what makes a typo expensive.
+    monkeypatch.setattr(cli, "_load", lambda name: pytest.fail("model loaded for a bad command line"))
+    _one_line_error(capsys, cli.main(args), *needles)
+
+
+def test_unreadable_texts_file(tmp_path, capsys):
+    binary = tmp_path / "latin1.txt"
+    binary.write_bytes("caf\xe9\n".encode("latin-1"))
+    _one_line_error(capsys, cli.main(["scan", "--texts", str(binary)]), "not UTF-8")
+    _one_line_error(capsys, cli.main(["scan", "--texts", str(tmp_path)]), "folder")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    _one_line_error(capsys, cli.main(["scan", "--texts", str(empty)]), "no non-empty line")
+
+
+def test_unknown_model(texts_file, capsys, tmp_path):
+    code = cli.main(["scan", "no-such-org/no-such-model-xyz", "--texts", str(texts_file), "-q",
+                     "--out", str(tmp_path / "x.html")])
+    _one_line_error(capsys, code, "no-such-org/no-such-model-xyz")
+    _one_line_error(capsys, cli.main(["scan", str(tmp_path / "missing-folder/"), "-q"]), "No model folder")
+
+
+def test_detect_on_encoder(shared_model, texts_file, tmp_path, capsys):
+    code = cli.main(_scan_args(texts_file, tmp_path, "--detect", "--quiet"))
+    err = _one_line_error(capsys, code, "--detect", "encoder")
+    assert "causal" in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_version_and_help(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"headlab {hl.__version__}"
+    assert cli.main(["scan", "--help"]) == 0
+    assert "--detect" in capsys.readouterr().out
+    code = cli.main([])
+    _one_line_error(capsys, code, "required")
+
+
+def test_catalog_through_top_level_cli(capsys):
+    assert cli.main(["catalog", "search", "induction"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[0] == "induction_head"
+    code = cli.main(["catalog", "show", "no_such_head_type_xyz"])
+    _one_line_error(capsys, code, "headlab catalog: error:")
