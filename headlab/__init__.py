@@ -13,9 +13,18 @@ from headlab.errors import (
     UnsupportedModelError,
 )
 
-from headlab.model import Attention, HeadModel, load
 from headlab import catalog, corpus, roles, scores, stats
 from headlab.report import Report, compare
+
+
+def __getattr__(name):
+    # torch is imported only when a model is needed, so hl.catalog, hl.stats and
+    # hl.Report work in environments without it.
+    if name in ("load", "HeadModel", "Attention"):
+        from headlab import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'headlab' has no attribute {name!r}")
 
 
 def explore(m, text, report=None, roles=None, **kwargs):

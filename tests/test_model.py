@@ -180,3 +180,12 @@ def test_streaming_hands_each_layer_once_and_keeps_nothing(minilm):
     layers = [s[0] for s in seen]
     assert layers == list(range(6)) * 2
     assert sum(s[2] for s in seen) == 6 * len(TEXTS)
+
+
+def test_catalog_and_stats_import_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, headlab as hl; hl.catalog.get('induction'); hl.stats.adjust([0.01, 0.2]); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
