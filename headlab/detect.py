@@ -76,13 +76,26 @@ def _roles(m, roles):
                 )
             skipped.append(r.id)
             continue
+        if r.id in ("retrieval", "copying") and not _has_lm_head(m):
+            if roles is not None:
+                from headlab.heads import unembedding
+
+                unembedding(m)                            # raises with what to do
+            skipped.append(r.id)
+            continue
         out.append(r.id)
     if skipped:
-        warnings.warn(f"Skipped causal-only probe roles on the encoder {m.name!r}: {', '.join(skipped)}.",
-                      stacklevel=3)
+        warnings.warn(f"Skipped probe roles that do not apply to {m.name!r} (causal-only roles on an encoder, "
+                      f"or roles that need the LM head): {', '.join(skipped)}.", stacklevel=3)
     if not out:
         raise InputError("None of the requested probe roles applies to this model.")
     return out, skipped
+
+
+def _has_lm_head(m) -> bool:
+    get = getattr(m.model, "get_output_embeddings", None)
+    head = get() if callable(get) else None
+    return getattr(head, "weight", None) is not None
 
 
 def _sample_ids(probes: P.ProbeSet) -> list[str]:

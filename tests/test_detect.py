@@ -158,7 +158,7 @@ def test_encoder_causal_only_roles(bert_tokenizer):
     enc = hl.load(model=build("bert"), tokenizer=bert_tokenizer)
     with pytest.raises(UnsupportedModelError, match="causal"):
         enc.detect(roles=["induction"], n=4)
-    with pytest.warns(UserWarning, match="Skipped causal-only"):
+    with pytest.warns(UserWarning, match="Skipped probe roles"):
         rep = enc.detect(n=4, n_boot=100)
     assert rep.roles == ["previous_token", "duplicate_token", "sink"]
     assert set(rep.provenance["parameters"]["skipped"]) == {"induction", "retrieval", "copying"}
@@ -166,6 +166,15 @@ def test_encoder_causal_only_roles(bert_tokenizer):
     assert rep.provenance["parameters"]["probe"]["bos"] is True
     T = rep.provenance["parameters"]["probe"]["T"]
     assert rep.provenance["parameters"]["baseline"]["previous_token"] == pytest.approx(1 / T)
+
+
+def test_decoder_without_lm_head_skips_logit_roles(bert_tokenizer):
+    base = hl.load(model=build("gpt2").transformer, tokenizer=bert_tokenizer)
+    with pytest.warns(UserWarning, match="LM head"):
+        rep = base.detect(n=3, length=6, n_boot=50)
+    assert "copying" not in rep.roles and "retrieval" not in rep.roles and "induction" in rep.roles
+    with pytest.raises(UnsupportedModelError, match="language-model head"):
+        base.detect(roles=["copying"], n=3)
 
 
 def test_gqa_model_scores_every_query_head(bert_tokenizer):
