@@ -174,3 +174,16 @@ def test_pattern_score_batched_and_errors():
         S.previous_token_score(np.ones((3, 4)))
     with pytest.raises(InputError):
         S.induction_score(A, np.arange(5))
+
+
+def test_transformerlens_style_torch_cache_is_scored_directly():
+    """cache["pattern", layer] is torch [batch, head, q, k]; tokens [batch, pos]: no HeadModel needed."""
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.cat([torch.zeros(2, 1, dtype=torch.long), torch.randint(5, 50, (2, 6), generator=g).repeat(1, 2)], 1)
+    pattern = torch.softmax(torch.randn(2, 3, 13, 13, generator=g).masked_fill(~torch.ones(13, 13, dtype=torch.bool).tril(), float("-inf")), -1)
+    before = pattern.clone()
+    got = S.induction_score(pattern, tokens)
+    assert got.shape == (2, 3) and np.isfinite(got).all()
+    assert got[1, 2] == pytest.approx(S.induction_score(pattern[1, 2].numpy(), tokens[1].numpy()))
+    assert S.previous_token_score(pattern, exclude_bos=True).shape == (2, 3)
+    assert torch.equal(pattern, before)
