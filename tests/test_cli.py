@@ -170,3 +170,44 @@ def test_catalog_through_top_level_cli(capsys):
     assert out.splitlines()[0].split()[0] == "induction_head"
     code = cli.main(["catalog", "show", "no_such_head_type_xyz"])
     _one_line_error(capsys, code, "headlab catalog: error:")
+
+
+# ----------------------------------------------------------------------------- the HTML writer
+def _synthetic_report(model_name: str, roles, method="lift", seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    samples = {}
+    for i, role in enumerate(roles):
+        x = rng.normal(0.05, 0.05, size=(20, 2, 3))
+        x[:, 1, i % 3] += 0.5                          # one strong head per role
+        samples[role] = x
+    samples[roles[-1]][:, 0, 0] = np.nan              # a head the role never applies to
+    return hl.Report.from_samples(samples, method=method, null=0.1, n_boot=50, model_name=model_name,
+                                  catalog=False)
+
+
+def test_html_escapes_and_appends_sections(tmp_path):
+    from headlab.html_report import write_html
+
+    evil = '<script>alert("x")</script>'
+    rep = _synthetic_report(f"model {evil}", ["local", f"r{evil}"])
+    probe = _synthetic_report("probe-model", ["induction"], method="probe", seed=1)
+    path = write_html(rep, tmp_path / "sub" / "r.html", extra=[probe], run={"command": f"headlab scan {evil}"})
+    html = path.read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;" in html
+    assert html.count('<svg class="hm"') == 3               # 2 roles + 1 appended probe role
+    assert 'id="x1-summary"' in html and "Probe roles" in html
+    assert html.count('class="na"') == 2                    # one NaN head per report, drawn as "no score"
+    legends = html.count('<svg class="legend"')             # each legend shows one sample dot
+    assert html.count('<circle class="sig') - legends == sum(len(r.significant(x)) for r in (rep, probe) for x in r.roles)
+    assert "default-src 'none'" in html and "prefers-color-scheme:dark" in html
+
+
+def test_summary_lines_name_strongest_head():
+    rep = _synthetic_report("m", ["local", "cls"])
+    lines = cli.summary_lines(rep)
+    assert lines[0].startswith("m: 2 x 3 heads, N = 20 samples")
+    assert lines[1].split()[:2] == ["local", f"{len(rep.significant('local'))}/6"]
+    assert "strongest L1H0" in lines[1] and "strongest L1H1" in lines[2]

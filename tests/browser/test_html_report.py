@@ -1,0 +1,134 @@
+"""The offline HTML report of ``headlab scan`` in a real Chromium, with the network cut off.
+
+The report is opened by ``file://`` URL; every request that is not a local file is aborted
+and recorded, so "no request left the machine" is checked, not assumed.  A full-page
+screenshot goes to ``docs/images/scan-report.png`` (shown by the README) and
+``test-artifacts/scan-report/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("HEADLAB_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOT = REPO / "docs" / "images" / "scan-report.png"
+ARTIFACTS = REPO / "test-artifacts" / "scan-report"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (set HEADLAB_CHROMIUM); this test never downloads one")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def scan(minilm, tmp_path_factory):
+    """A default-style scan (every default role, sentences and pairs) on a small subset."""
+    import headlab as hl
+    from headlab.html_report import write_html
+
+    texts = hl.corpus.sentences(16) + hl.corpus.pairs(6)
+    report = minilm.roles(texts, n_boot=200)
+    path = write_html(report, tmp_path_factory.mktemp("report") / "headlab-report.html",
+                      run={"command": "headlab scan (16 sentences + 6 pairs)", "seconds": None})
+    return report, path
+
+
+class _Offline:
+    """A browser context whose only reachable URLs are local files; everything else is
+    aborted and remembered."""
+
+    def __init__(self, browser, **context_args):
+        self.context = browser.new_context(**context_args)
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+
+        def route(r):
+            if r.request.url.startswith("file://"):
+                r.continue_()
+            else:
+                self.blocked.append(r.request.url)
+                r.abort()
+
+        self.context.route("**/*", route)
+
+    def open(self, path: Path):
+        page = self.context.new_page()
+        page.on("request", lambda req: self.requests.append(req.url))
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.goto(path.as_uri(), wait_until="load")
+        return page
+
+    def close(self):
+        self.context.close()
+
+
+def test_report_draws_offline(browser, scan):
+    report, path = scan
+    offline = _Offline(browser, viewport={"width": 1200, "height": 900}, color_scheme="light")
+    try:
+        page = offline.open(path)
+        L, H = report.n_layers, report.n_heads
+        for role in report.roles:
+            cells = page.evaluate(
+                """(role) => {
+                    const svg = [...document.querySelectorAll('svg.hm')].find(s => s.dataset.role === role);
+                    if (!svg) return null;
+                    return [...svg.querySelectorAll('g.row > use')].map(u => {
+                        const r = u.getBoundingClientRect();
+                        return [r.width, r.height, u.querySelector('title') ? 1 : 0];
+                    });
+                }""",
+                role,
+            )
+            assert cells is not None, f"no heatmap for {role}"
+            assert len(cells) == L * H, role
+            assert all(w > 5 and h > 5 and t for w, h, t in cells), role
+            marks = page.locator(f'svg.hm[data-role="{role}"] circle.sig').count()
+            assert marks == len(report.significant(role)), role
+        assert page.locator("circle.sig").count() > 0
+        first = page.locator("svg.hm g.row > use").first
+        assert "[" in first.locator("title").text_content()   # tooltip with the CI
+        assert page.locator("table.sig").count() == sum(bool(report.significant(r)) for r in report.roles)
+
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        shutil.copy(SCREENSHOT, ARTIFACTS / "scan-report.png")
+        shutil.copy(path, ARTIFACTS / "headlab-report.html")
+    finally:
+        offline.close()
+    assert offline.errors == []
+    assert offline.blocked == []
+    assert offline.requests and all(u.startswith("file://") for u in offline.requests)
+
+
+def test_report_dark_scheme(browser, scan):
+    _, path = scan
+    offline = _Offline(browser, viewport={"width": 1000, "height": 700}, color_scheme="dark")
+    try:
+        page = offline.open(path)
+        bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        fg = page.evaluate("getComputedStyle(document.body).color")
+        page.screenshot(path=str(ARTIFACTS / "scan-report-dark.png"))
+    finally:
+        offline.close()
+    brightness = [sum(int(v) for v in c[c.index("(") + 1:c.index(")")].split(",")[:3]) for c in (bg, fg)]
+    assert brightness[0] < 150 < brightness[1], (bg, fg)   # dark page, light text
+    assert offline.errors == [] and offline.blocked == []
