@@ -345,8 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.argv = argv
         if args.command == "catalog":
             return args.func(args)
-        quiet = getattr(args, "quiet", False)
-        with _quiet_warnings(quiet):
+        with _terminal_warnings(getattr(args, "quiet", False)):
             return args.func(args)
     except HeadlabError as exc:
         first = str(exc).strip().partition("\n")[0]
@@ -358,14 +357,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 @contextlib.contextmanager
-def _quiet_warnings(quiet: bool):
-    """--quiet means nothing on the terminal: library warnings are muted too."""
-    if not quiet:
-        yield
-        return
+def _terminal_warnings(quiet: bool):
+    """Warnings as one line each ("headlab: warning: ..."), not Python's two-line form with a
+    source line; with --quiet, none at all (library warnings and transformers' log lines)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+        if quiet:
+            warnings.simplefilter("ignore")
+            hf_logging.set_verbosity_error()
+        else:
+            warnings.showwarning = _show_warning
+        try:
+            yield
+        finally:
+            hf_logging.set_verbosity(level)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    first = str(message).strip().partition("\n")[0]
+    (file or sys.stderr).write(f"headlab: warning: {first}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ import datetime as _dt
 import html
 import math
 import pathlib
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -71,17 +72,26 @@ def _head(layer: int, head: int) -> str:
 
 
 # ----------------------------------------------------------------------------- colour scale
+# Scores with a known range get it as their colour range, so colours mean the same in every
+# report; the others (e.g. Pande's sieve bias, differences from compare) span their own values.
+_PROBE_RANGES = {"copying": (-1.0, 1.0)}
+
+
 def _scale(report) -> dict[str, tuple[float, float]]:
     """Colour range per role.  Lift scores share [0, 1] (0 = uniform, 1 = all attention on the
-    sieve), so roles compare at a glance; other scores get their own finite range."""
+    sieve) so roles compare at a glance; probe scores are shares of attention in [0, 1]
+    (copying: [-1, 1]); other scores get their own finite range."""
     out = {}
     for role in report.roles:
-        m = report.matrix(role)
         if report.method == "lift":
             out[role] = (0.0, 1.0)
             continue
+        if report.method == "probe":
+            out[role] = _PROBE_RANGES.get(role, (0.0, 1.0))
+            continue
+        m = report.matrix(role)
         finite = m[np.isfinite(m)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        lo, hi = (min(0.0, float(finite.min())), float(finite.max())) if finite.size else (0.0, 1.0)
         if hi - lo < 1e-12:
             hi = lo + 1.0
         out[role] = (lo, hi)
@@ -141,15 +151,15 @@ def heatmap_svg(report, role: str, lo: float = 0.0, hi: float = 1.0) -> str:
     return "".join(parts)
 
 
-def _legend_svg(lo: float, hi: float) -> str:
-    """A colour bar from ``lo`` to ``hi`` and the meaning of the dot."""
+def _legend_svg(lo: str, hi: str, gradient_id: str) -> str:
+    """A colour bar labelled ``lo`` to ``hi`` and the meaning of the dot."""
     stops = "".join(f'<stop offset="{i / 10:.1f}" stop-color="{viridis(i / 10)}"/>' for i in range(11))
     return (
         '<svg class="legend" width="330" height="34" viewBox="0 0 330 34" role="img">'
         "<title>colour scale and significance mark</title>"
-        f'<defs><linearGradient id="vir">{stops}</linearGradient></defs>'
-        '<rect x="0" y="4" width="160" height="12" fill="url(#vir)"/>'
-        f'<text x="0" y="30">{_e(_num(lo))}</text><text x="160" y="30" text-anchor="end">{_e(_num(hi))}</text>'
+        f'<defs><linearGradient id="{gradient_id}">{stops}</linearGradient></defs>'
+        f'<rect x="0" y="4" width="160" height="12" fill="url(#{gradient_id})"/>'
+        f'<text x="0" y="30">{_e(lo)}</text><text x="160" y="30" class="end">{_e(hi)}</text>'
         '<rect x="190" y="3" width="13" height="13" fill="#21918c"/>'
         '<circle class="sig w" cx="196.5" cy="9.5" r="3"/>'
         '<text x="209" y="14">significant (q &lt; alpha)</text>'
@@ -203,8 +213,8 @@ def _summary_table(report, prefix: str) -> str:
         if row is None:
             best = "<td>n/a</td><td></td><td></td>"
         else:
-            best = (f"<td>{_head(int(row['layer']), int(row['head']))}</td><td>{_num(row['score'])}</td>"
-                    f"<td>{_num(row['ci_low'])} – {_num(row['ci_high'])}</td>")
+            best = (f"<td>{_head(int(row['layer']), int(row['head']))}</td><td class='n'>{_num(row['score'])}</td>"
+                    f"<td class='n'>{_num(row['ci_low'])} – {_num(row['ci_high'])}</td>")
         cat = ", ".join(report.catalog_by_role.get(role, []))
         rows.append(
             f'<tr><td><a href="#{prefix}grid-{_e(_slug(role))}"><code>{_e(role)}</code></a></td>'
@@ -325,10 +335,14 @@ def _catalog_section(report) -> str:
 
 
 def _first_sentence(text: str, limit: int = 220) -> str:
+    """The first sentence (a full stop followed by a capital, outside quotes), or a cut."""
     text = " ".join(str(text or "").split())
-    end = text.find(". ")
-    if 0 < end < limit:
-        return text[: end + 1]
+    for match in re.finditer(r"[.!?] (?=[A-Z])", text):
+        end = match.start() + 1
+        if end > limit:
+            break
+        if text[:end].count('"') % 2 == 0:
+            return text[:end]
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -397,6 +411,7 @@ figure{margin:0}figcaption{font-size:12.5px;margin-bottom:2px}
 svg text{fill:var(--fg);font:9px system-ui,sans-serif;text-anchor:middle}
 svg .ax text.l{text-anchor:end}
 svg.legend text{font-size:11px;text-anchor:start}
+svg.legend text.end{text-anchor:end}
 g.row use:hover{stroke:var(--fg);stroke-width:1.5}
 use.na{fill:var(--na)}
 circle.sig.w{fill:#fff;stroke:#000;stroke-width:.6}
@@ -412,17 +427,22 @@ footer{margin-top:36px;color:var(--muted);font-size:12px}
 def _report_body(report, prefix: str, heading: str, run: dict | None) -> str:
     """All sections of one report (the natural-text scan, or a probe run appended to it)."""
     scale = _scale(report)
+    shared = len({scale[r] for r in report.roles}) == 1
     figures = []
     for role in report.roles:
         lo, hi = scale[role]
         n_sig = len(report.significant(role))
+        own_range = "" if shared else f"<br><span class='hint'>colour {_num(lo)} to {_num(hi)}</span>"
         figures.append(
             f'<figure id="{prefix}grid-{_e(_slug(role))}"><figcaption><code>{_e(role)}</code> · '
-            f"{n_sig} significant</figcaption>{heatmap_svg(report, role, lo, hi)}</figure>"
+            f"{n_sig} significant{own_range}</figcaption>{heatmap_svg(report, role, lo, hi)}</figure>"
         )
-    shared = len({scale[r] for r in report.roles}) == 1
-    legend = (_legend_svg(*scale[report.roles[0]]) if shared else _legend_svg(0.0, 1.0)
-              + "<p class='hint'>Each role's colours span its own range of scores (min to max).</p>")
+    if shared:
+        lo, hi = scale[report.roles[0]]
+        legend = _legend_svg(_num(lo), _num(hi), f"{prefix}vir")
+    else:
+        legend = (_legend_svg("low", "high", f"{prefix}vir")
+                  + "<p class='hint'>Roles differ in their colour range; each heatmap's range is under its name.</p>")
     p = report.provenance
     return (
         f'<h2 id="{prefix}summary">{_e(heading)}</h2>'

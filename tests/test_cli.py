@@ -155,6 +155,37 @@ def test_detect_on_encoder(shared_model, texts_file, tmp_path, capsys):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.fixture(scope="module")
+def tiny_gpt_folder(tmp_path_factory, bert_tokenizer):
+    """A 2-layer, 4-head random GPT-2 saved as a local model folder (causal, offline)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    tok = bert_tokenizer
+    cfg = GPT2Config(vocab_size=tok.vocab_size, n_positions=128, n_embd=32, n_layer=2, n_head=4,
+                     bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id)
+    folder = tmp_path_factory.mktemp("tinygpt") / "tinygpt"
+    GPT2LMHeadModel(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_detect_on_causal_model_appends_probe_section(tiny_gpt_folder, texts_file, tmp_path, capsys):
+    args = ["scan", str(tiny_gpt_folder), "--texts", str(texts_file), "--roles", "local,previous",
+            "--detect", "previous_token,induction", "--probes", "8", "--n-boot", "50",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "probe roles (N = 8 probes):" in out and "induction" in out
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["roles"] == ["local", "previous"] and doc["detect"]["roles"] == ["previous_token", "induction"]
+    assert doc["detect"]["method"] == "probe"
+    assert len([r for r in doc["detect"]["table"] if r["role"] == "induction"]) == 2 * 4
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html.count('<svg class="hm"') == 4 and 'id="x1-summary"' in html
+
+
 def test_version_and_help(capsys):
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"headlab {hl.__version__}"
