@@ -274,7 +274,13 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   // ---- control events ----
   modeSel.addEventListener("change", () => { model.set("mode", modeSel.value as never); model.save_changes(); }, { signal });
   wordBox.addEventListener("change", () => { model.set("level", wordBox.checked ? "word" : "token"); model.save_changes(); }, { signal });
-  topk.addEventListener("change", () => { const v = Math.max(0, Math.round(Number(topk.value) || 0)); model.set("top_k", v); model.save_changes(); }, { signal });
+  const onTopk = () => {
+    if (topk.value === "") return;          // mid-edit
+    const v = Math.max(0, Math.min(50, Math.round(Number(topk.value) || 0)));
+    if (v !== model.get("top_k")) { model.set("top_k", v); model.save_changes(); }
+  };
+  topk.addEventListener("input", onTopk, { signal });
+  topk.addEventListener("change", onTopk, { signal });
   thr.addEventListener("input", () => { model.set("threshold", Number(thr.value)); model.save_changes(); }, { signal });
 
   const onTokens = () => { aggCache.clear(); store.reset(); void refresh(); };

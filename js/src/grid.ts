@@ -194,14 +194,17 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
     const c = cellOf(ev.target);
     if (c) { cursor = c; pick(c, ev.shiftKey); }
   }, { signal });
+  // Shift-click overlays heads here; in a notebook it would also extend the cell selection.
+  gridSvg.addEventListener("mousedown", (ev) => { if (ev.shiftKey) ev.stopPropagation(); }, { signal });
   gridSvg.addEventListener("keydown", (ev) => {
     const L = model.get("n_layers"), H = model.get("n_heads");
     const cur: Head = cursor ?? model.get("selected") ?? [0, 0];
-    if (ev.key === "Enter" || ev.key === " ") { pick(cur, ev.shiftKey); ev.preventDefault(); return; }
+    if (ev.key === "Enter" || ev.key === " ") { pick(cur, ev.shiftKey); ev.preventDefault(); ev.stopPropagation(); return; }
     if (ev.key === "Escape") { tip.hide(); return; }
     const next = gridMove(cur, ev.key, L, H);
     if (next === cur) return;
     ev.preventDefault();
+    ev.stopPropagation();   // keep the notebook from moving between cells
     cursor = next;
     drawCursor();
     const r = gridSvg.getBoundingClientRect(), c = gridCellSize(H);
