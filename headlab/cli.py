@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 import warnings
@@ -213,6 +214,19 @@ def _check_roles(text_roles: list[str] | None, probe_roles: list[str] | None) ->
             raise UserError(f"{rid!r} is a natural-text role: pass it with --roles {rid}")
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse an output path that cannot be written *before* minutes of scanning, not after."""
+    if path.is_dir():
+        raise UserError(f"cannot write {str(path)!r}: it is a folder; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent          # the folders that do not exist yet will be created
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UserError(f"cannot write {str(path)!r}: {str(parent)!r} is not a writable folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"cannot write {str(path)!r}: the file is read-only")
+
+
 def _load(name: str | None):
     import headlab as hl
 
@@ -254,6 +268,8 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
         if args.pairs:
             texts += read_pairs(args.pairs)
     html_path, json_path = Path(args.out), Path(args.json)
+    for path in (html_path, json_path):
+        _check_writable(path)
 
     say(f"headlab scan: loading {args.model or 'the embedded all-MiniLM-L6-v2'} ...")
     m = _load(args.model)

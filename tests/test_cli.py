@@ -123,6 +123,8 @@ def _one_line_error(capsys, code, *needles):
         (["scan", "--texts", "/no/such/file.txt"], ["cannot read texts file", "no such file"]),
         (["scan", "--pairs", "/no/such/pairs.jsonl"], ["cannot read pairs file"]),
         (["frobnicate"], ["invalid choice"]),
+        (["scan", "--out", "/"], ["cannot write", "folder"]),
+        (["scan", "--json", f"{__file__}/sub/r.json"], ["cannot write", "not a writable folder"]),
     ],
 )
 def test_user_errors_exit_2_before_loading(args, needles, capsys, monkeypatch):
