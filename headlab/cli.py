@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from headlab.errors import HeadlabError, InputError, UnknownRoleError, UnsupportedModelError
+from headlab.errors import HeadlabError, UnknownRoleError, UnsupportedModelError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -279,7 +279,8 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
             "drop --detect (natural-text roles run anyway) or name a causal model, e.g. toy-induction"
         )
     n = "the built-in corpus" if texts is None else f"{len(texts)} samples"
-    say(f"headlab scan: scoring {m.name} ({m.n_layers} layers x {m.n_heads} heads) on {n} ...")
+    say(f"headlab scan: scoring {m.name} ({m.n_layers} layers x {m.n_heads} heads) on {n}; "
+        "after the forward pass, tests and bootstrap CIs take a little longer ...")
     report = m.roles(texts, roles=args.roles, method=args.method, alpha=args.alpha, seed=args.seed,
                      n_boot=args.n_boot, truncate=args.truncate, progress=not args.quiet)
     sections = []
