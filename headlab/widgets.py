@@ -277,6 +277,33 @@ def _catalog_heads(entries, model_name, roles, grid, has_stats, n_layers, n_head
     return out
 
 
+def _as_list(v) -> list[str]:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [str(x) for x in v]
+    return [v] if isinstance(v, str) and v else []
+
+
+def _report_matches(table, entries, matches):
+    """Merge a report's catalogue columns: ``published`` (types published for the head) into
+    ``matches``; ``catalog`` (types a significant role is consistent with) into role_matches."""
+    names = {e["id"]: e["name"] for e in entries}
+    matches = {k: list(v) for k, v in matches.items()}
+    role_matches: dict[str, dict[str, list[str]]] = {}
+    cols = [c for c in ("published", "catalog") if c in table.columns]
+    if not cols:
+        return matches, role_matches
+    for row in table[["role", "layer", "head", *cols]].itertuples(index=False):
+        key = f"{int(row.layer)}.{int(row.head)}"
+        for tid in _as_list(getattr(row, "published", None)):
+            lst = matches.setdefault(key, [])
+            if names.get(tid, tid) not in lst:
+                lst.append(names.get(tid, tid))
+        fits = [names.get(t, t) for t in _as_list(getattr(row, "catalog", None))]
+        if fits:
+            role_matches.setdefault(str(row.role), {})[key] = fits
+    return matches, role_matches
+
+
 # --------------------------------------------------------------------------- grid mixin
 class _GridState(traitlets.HasTraits):
     n_layers = traitlets.Int(0).tag(sync=True)
@@ -289,6 +316,7 @@ class _GridState(traitlets.HasTraits):
     has_stats = traitlets.Bool(False).tag(sync=True)
     alpha = traitlets.Float(0.05).tag(sync=True)
     matches = traitlets.Dict().tag(sync=True)
+    role_matches = traitlets.Dict().tag(sync=True)
     selected = traitlets.Any(None).tag(sync=True, to_json=_head_to_json)
     highlight = traitlets.List().tag(sync=True)
     highlight_label = traitlets.Unicode("").tag(sync=True)
@@ -334,17 +362,11 @@ class HeadGrid(_View, _GridState):
         model_name = str(getattr(report, "model_name", "") or "")
         entries = _catalog_entries()
         matches = _head_matches(entries, model_name, L, H)
-        if "catalog" in table.columns:   # matches the report already made
-            for row in table[["layer", "head", "catalog"]].itertuples(index=False):
-                names = row.catalog if isinstance(row.catalog, (list, tuple)) else ([row.catalog] if isinstance(row.catalog, str) and row.catalog else [])
-                for n in names:
-                    lst = matches.setdefault(f"{int(row.layer)}.{int(row.head)}", [])
-                    if n not in lst:
-                        lst.append(str(n))
+        matches, role_matches = _report_matches(table, entries, matches)
         has_stats = bool(np.isfinite(grid[:, 4]).any())
         super().__init__(
             _view="grid", title=title, n_layers=L, n_heads=H, model_name=model_name, roles=roles,
-            grid=grid, has_stats=has_stats, alpha=alpha, matches=matches, **kwargs,
+            grid=grid, has_stats=has_stats, alpha=alpha, matches=matches, role_matches=role_matches, **kwargs,
         )
         self.role = role or roles[0]
 
@@ -546,6 +568,7 @@ class Explorer(_View, _GridState, _AttentionState):
             alpha = float(getattr(report, "alpha", 0.05))
             grid = grid_from_table(table, role_list, L, H, alpha)
             has_stats = bool(np.isfinite(grid[:, 4]).any())
+            report_table = table
         else:
             scores = _quick_scores(att)
             if roles:
@@ -554,16 +577,19 @@ class Explorer(_View, _GridState, _AttentionState):
                     raise InputError(f"no per-text score for roles {unknown}; available: {sorted(scores)}")
                 scores = {r: scores[r] for r in roles}
             role_list, grid = grid_from_scores(scores, L, H)
-            alpha, has_stats = 0.05, False
+            alpha, has_stats, report_table = 0.05, False, None
         entries = [_entry_summary(e, instances=True) for e in _catalog_entries()]
         matches = _head_matches(entries, model_name, L, H)
+        role_matches = {}
+        if report_table is not None:
+            matches, role_matches = _report_matches(report_table, entries, matches)
         cat_heads = _catalog_heads(entries, model_name, role_list, grid, has_stats, L, H)
         want = _norm_model(model_name)
         for e in entries:   # keep only this model's instances in the synced catalogue
             e["known_instances"] = [k for k in e["known_instances"] if _norm_model(k.get("model")) == want]
         super().__init__(
             _view="explorer", title=title, n_layers=L, n_heads=H, model_name=model_name, roles=role_list,
-            grid=grid, has_stats=has_stats, alpha=alpha, matches=matches, catalog=entries,
+            grid=grid, has_stats=has_stats, alpha=alpha, matches=matches, role_matches=role_matches, catalog=entries,
             catalog_heads=cat_heads, mode=mode, level=level, top_k=top_k, threshold=threshold,
             encoding=encoding, **init, **kwargs,
         )

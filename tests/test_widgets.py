@@ -299,3 +299,19 @@ def test_to_html_embeds_only_shown_heads_for_long_inputs():
 def test_grid_export_has_no_preload():
     p = widget_payload(W.HeadGrid(fake_report()))
     assert "preload" not in p["state"] and p["state"]["_view"] == "grid"
+
+
+def test_report_catalogue_columns_feed_tooltips(catalog):
+    rep = fake_report()
+    t = rep.table.copy()
+    t["published"] = [["previous_token_head"] if (l, h) == (0, 1) else [] for l, h in zip(t["layer"], t["head"])]
+    t["catalog"] = [["previous_token_head"] if (r == "previous" and s) else [] for r, s in zip(t["role"], t["significant"])]
+    rep.table = t
+    g = W.HeadGrid(rep)
+    assert g.matches["0.1"] == ["Previous Token Head"]          # published, id mapped to its name
+    assert g.matches["1.2"] == ["Previous Token Head"]          # known instance of this model
+    sig = t[(t.role == "previous") & t.significant]
+    assert set(g.role_matches["previous"]) == {f"{l}.{h}" for l, h in zip(sig["layer"], sig["head"])}
+    assert "self" not in g.role_matches
+    ex = W.Explorer(fake_attention(), report=rep)
+    assert ex.role_matches == g.role_matches

@@ -82,6 +82,8 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
       headInfo.appendChild(html("div", "headlab-card-name", `Head ${headLabel(l, h)}`));
       const known = model.get("matches")?.[headKey(l, h)] ?? [];
       headInfo.appendChild(html("div", "", known.length ? `Published as: ${known.join(", ")}` : "No published role for this head in the catalogue."));
+      const fits = model.get("role_matches")?.[model.get("role")]?.[headKey(l, h)];
+      if (fits?.length) headInfo.appendChild(html("div", "", `As ${model.get("role")}: consistent with ${fits.join(", ")}`));
       const g = model.get("grid");
       if (g) {
         const ranks = headRoleRanks(decodePacked(g), g.shape, model.get("fields"), model.get("roles") ?? [], l, h).slice(0, 4);

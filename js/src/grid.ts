@@ -80,7 +80,9 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
       }
     }
     const m = model.get("matches")?.[headKey(l, h)];
-    lines.push(m && m.length ? `catalogue: ${m.join(", ")}` : "catalogue: no published match");
+    lines.push(m && m.length ? `published as: ${m.join(", ")}` : "catalogue: no published role for this head");
+    const fits = model.get("role_matches")?.[roles[currentRole()]]?.[headKey(l, h)];
+    if (fits?.length) lines.push(`consistent with: ${fits.join(", ")}`);
     return lines;
   }
 
@@ -214,11 +216,11 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
   gridSvg.addEventListener("blur", () => { focused = false; tip.hide(); drawCursor(); }, { signal });
   roleSel.addEventListener("change", () => { model.set("role", roleSel.value); model.save_changes(); }, { signal });
 
-  for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "n_layers", "n_heads", "alpha", "has_stats"])
+  for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "role_matches", "n_layers", "n_heads", "alpha", "has_stats"])
     model.on(`change:${t}`, draw);
   draw();
   return () => {
-    for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "n_layers", "n_heads", "alpha", "has_stats"])
+    for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "role_matches", "n_layers", "n_heads", "alpha", "has_stats"])
       model.off(`change:${t}`, draw);
   };
 }

@@ -37,6 +37,8 @@ export interface GridTraits {
   alpha: number;
   /** "layer.head" -> catalogue names known for that head */
   matches: Record<string, string[]>;
+  /** role -> "layer.head" -> catalogue types a significant head of that role is consistent with */
+  role_matches: Record<string, Record<string, string[]>>;
   selected: Head | null;
   highlight: Head[];
   highlight_label: string;

@@ -136,7 +136,7 @@ def test_hover_shows_tooltip_with_stats_and_catalogue(nb):
     expect(tip).to_contain_text("CI [0, 9]")
     expect(tip).to_contain_text("q 0.008")
     expect(tip).to_contain_text("significant")
-    expect(tip).to_contain_text("catalogue:")
+    expect(tip).to_contain_text("catalogue: no published role")
     ex = nb.cell(CELL_EX)
     ex.locator("rect.headlab-hit").first.hover()
     expect(ex.locator("svg.headlab-arcs.is-focus")).to_have_count(1)
