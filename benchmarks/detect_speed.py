@@ -13,7 +13,10 @@ Prints, from one run on the same 100 probes (Olsson et al.'s 25 random tokens x 
   loop over layers and heads; once per pattern name (previous-token, induction). No
   statistics.
 
-Each timing is the median of ``--repeats`` interleaved runs (other processes share the CPU).
+Each timing is the median of ``--repeats`` interleaved runs. Both wall-clock time and this
+process's CPU time (``time.process_time``, all threads) are reported: on a machine shared with
+other jobs the wall clock mostly measures waiting for a core, while the CPU-time ratio stays
+a fair measure of the work ``m.detect`` adds.
 
     python benchmarks/detect_speed.py                      # toy-induction
     python benchmarks/detect_speed.py --model path/to/model --repeats 5
@@ -76,10 +79,11 @@ def tl_style_detect(m, prompts: list[list[int]], name: str) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- timing
-def _time(fn) -> float:
-    t = time.perf_counter()
+def _time(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process)."""
+    w, c = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - w, time.process_time() - c
 
 
 def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
@@ -98,7 +102,8 @@ def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
         t_fwd.append(_time(lambda: m.forward_only(probes.samples)))
         t_det.append(_time(lambda: m.detect(roles=roles, n=n, seed=seed)))
         t_tl.append(_time(lambda: [tl_style_detect(m, prompts, p) for p in ("previous_token_head", "induction_head")]))
-    f, d, t = (statistics.median(x) for x in (t_fwd, t_det, t_tl))
+    f, d, t = (statistics.median(x[0] for x in xs) for xs in (t_fwd, t_det, t_tl))
+    fc, dc, tc = (statistics.median(x[1] for x in xs) for xs in (t_fwd, t_det, t_tl))
 
     # the two agree where they should: TL's mul score on the previous-token pattern
     # equals headlab's score up to the row TL counts without a target (query 0)
@@ -107,15 +112,17 @@ def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
     T = probes.length
     agree = float(np.abs(tl_prev - ours * (T - 1) / T).max())
     return dict(model=m.name, n=n, T=T, forward=f, detect=d, tl_loop=t, ratio=d / f, tl_ratio=t / f,
-                speedup_vs_tl=t / d, max_abs_diff_prev=agree)
+                speedup_vs_tl=t / d, forward_cpu=fc, detect_cpu=dc, tl_cpu=tc, ratio_cpu=dc / fc,
+                tl_ratio_cpu=tc / fc, max_abs_diff_prev=agree, threads=torch.get_num_threads())
 
 
 def report(r: dict) -> None:
-    print(f"model {r['model']}: {r['n']} probes x {r['T']} tokens")
-    print(f"  bare eager forward     {r['forward']:8.3f} s")
-    print(f"  m.detect (prev+ind)    {r['detect']:8.3f} s   ratio to forward {r['ratio']:.2f}  (target <= 1.5)")
-    print(f"  TL-style detect loop   {r['tl_loop']:8.3f} s   ratio to forward {r['tl_ratio']:.2f}  "
-          f"(m.detect is {r['speedup_vs_tl']:.1f}x faster)")
+    print(f"model {r['model']}: {r['n']} probes x {r['T']} tokens, torch threads {r['threads']}")
+    print(f"                           wall s   ratio   | CPU s   ratio")
+    print(f"  bare eager forward     {r['forward']:8.3f}    1.00   | {r['forward_cpu']:7.3f}   1.00")
+    print(f"  m.detect (prev+ind)    {r['detect']:8.3f}  {r['ratio']:6.2f}   | {r['detect_cpu']:7.3f} {r['ratio_cpu']:6.2f}   (target <= 1.5)")
+    print(f"  TL-style detect loop   {r['tl_loop']:8.3f}  {r['tl_ratio']:6.2f}   | {r['tl_cpu']:7.3f} {r['tl_ratio_cpu']:6.2f}   "
+          f"(m.detect is {r['speedup_vs_tl']:.1f}x faster by wall clock)")
     print(f"  check: TL mul previous-token vs headlab, max |diff| after TL's dilution = {r['max_abs_diff_prev']:.2e}")
 
 
