@@ -57,7 +57,7 @@ def finetune_pair_kinds(m, *, epochs: int = 4, lr: float = 1e-4, batch_size: int
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         losses.append(total / len(pairs))
     model.eval()
     return HeadModel(model, m.tokenizer, name=f"{m.name} (fine-tuned: pair kinds)"), losses
