@@ -273,3 +273,19 @@ def test_exclude_bos_changes_baseline_only_when_there_is_a_bos(circuit, gpt2_tin
     b = gpt2_tiny.detect(roles=["previous_token"], n=3, n_boot=50)
     np.testing.assert_array_equal(a.matrix("previous_token"), b.matrix("previous_token"))  # no BOS here
     assert hl.probes.repeated_tokens is P.repeated_tokens                               # public module
+
+
+@pytest.mark.parametrize("excl", [{}, {"exclude_bos": True}, {"exclude_current_token": True},
+                                  {"exclude_bos": True, "exclude_current_token": True}])
+def test_sparse_share_equals_target_share(excl):
+    from headlab.detect import _sparse_share
+
+    rng = np.random.default_rng(0)
+    B, H, T = 3, 2, 9
+    A = rng.random((B, H, T, T)) * np.tri(T)
+    A /= A.sum(-1, keepdims=True)
+    ids = np.stack([np.concatenate([[0], np.tile(rng.permutation(np.arange(3, 30))[:4], 2)]) for _ in range(B)])
+    S = hl.scores.induction_targets(ids) | hl.scores.previous_token_targets(T)
+    q = np.arange(T) >= 2
+    np.testing.assert_allclose(_sparse_share(A, S, q, excl.get("exclude_bos", False), excl.get("exclude_current_token", False)),
+                               hl.scores.target_share(A, S[:, None], queries=q, **excl), rtol=1e-12)
