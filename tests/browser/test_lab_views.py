@@ -182,10 +182,22 @@ def test_controls_words_threshold_and_matrix(nb):
     ex.locator("input.headlab-topk").fill("1")
     ex.locator("input.headlab-topk").press("Enter")
     expect(ex.locator(".headlab-arc")).to_have_count(n_word, timeout=10_000)   # one key per query
+    # a high threshold keeps only the strongest edges
+    ex.locator("input.headlab-threshold").evaluate(
+        "e => { e.value = '0.6'; e.dispatchEvent(new Event('input', { bubbles: true })); }")
+    expect(ex.locator(".headlab-thr-val")).to_have_text(" 0.6")
+    weights = ex.locator(".headlab-arc").evaluate_all("els => els.map(e => Number(e.dataset.w))")
+    assert len(weights) < n_word and all(w >= 0.6 for w in weights)
+    ex.locator("input.headlab-threshold").evaluate(
+        "e => { e.value = '0.05'; e.dispatchEvent(new Event('input', { bubbles: true })); }")
     ex.locator("select.headlab-mode").select_option("lines")
     expect(ex.locator("svg.headlab-lines")).to_have_count(1)
+    expect(ex.locator("svg.headlab-lines text.headlab-token[data-side='query']")).to_have_count(n_word)
     ex.locator("select.headlab-mode").select_option("matrix")
-    expect(ex.locator("canvas.headlab-matrix")).to_have_count(1)
+    canvas = ex.locator("canvas.headlab-matrix")
+    expect(canvas).to_have_count(1)
+    canvas.hover(position={"x": 3, "y": 3})
+    expect(ex.locator(".headlab-att .headlab-tooltip")).to_contain_text("query #0")
     ex.locator("select.headlab-mode").select_option("arcs")
     ex.locator("input.headlab-words").uncheck()
 
