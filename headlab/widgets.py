@@ -91,8 +91,10 @@ def _as_head(value: Any, n_layers: int, n_heads: int) -> tuple[int, int]:
 class _View(anywidget.AnyWidget):
     """Common base: bundle, view switch, title, static export."""
 
-    _esm = STATIC / "index.js"
-    _css = STATIC / "styles.css"
+    # A missing bundle must not break `import headlab.widgets` (anywidget reads files at class
+    # creation); __init__ then says how to build it.
+    _esm = STATIC / "index.js" if (STATIC / "index.js").is_file() else "export default { render() {} };"
+    _css = STATIC / "styles.css" if (STATIC / "styles.css").is_file() else ""
     _view = traitlets.Unicode("").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
