@@ -297,7 +297,10 @@ def main(argv=None) -> int:
             cvr = f", CircuitsVis/headlab = {r['cv'][0] / r['saved']:.0f}x" if r["cv"] else ""
             print(f"  {r['T']:>5} tokens: BertViz/headlab = {ratio:.0f}x{r['bv_note']}{cvr}  (Explorer built in {r['build']:.1f} s)")
 
-    if not args.no_browser:
+    chromium = os.environ.get("HEADLAB_CHROMIUM", "/usr/bin/chromium")
+    if not args.no_browser and not os.path.exists(chromium):
+        print(f"\nBrowser timings skipped: no Chromium at {chromium} (set HEADLAB_CHROMIUM).")
+    elif not args.no_browser:
         print("\nBrowser (JupyterLab + system Chromium, headless, widgets built beforehand)")
         try:
             tim = browser_timings(args.lengths)
