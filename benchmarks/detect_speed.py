@@ -131,9 +131,13 @@ def main(argv=None) -> None:
     ap.add_argument("--model", default="toy-induction")
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads (default: torch's choice); 1 gives steadier numbers on a busy machine")
     ap.add_argument("--gpt2-shape", action="store_true",
                     help="also time a random-weight GPT-2-small-shaped model (12 layers x 12 heads, d=768)")
     a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     m = hl.load(a.model)
     report(bench(m, n=a.n, repeats=a.repeats))
