@@ -1,59 +1,6 @@
-// Kernel-free host for pages written by `widget.to_html()`: reads each embedded payload
-// ({esm, css, state, buffers}), restores binary buffers as DataViews, and runs the widget
-// module against a minimal model (get/set/on/off; save_changes and send do nothing).
+// Entry inlined into pages written by `widget.to_html()`: mounts every embedded view.
 
-import { base64ToDataView } from "./codec";
-
-type Fn = (...a: unknown[]) => void;
-interface Payload {
-  esm: string;
-  state: Record<string, unknown>;
-  buffers: { path: (string | number)[]; data: string }[];
-}
-
-export function setPath(obj: any, path: (string | number)[], value: unknown): void {
-  let o = obj;
-  for (let i = 0; i < path.length - 1; i++) o = o[path[i]];
-  o[path[path.length - 1]] = value;
-}
-
-export function staticModel(state: Record<string, unknown>) {
-  const listeners = new Map<string, Set<Fn>>();
-  const emit = (ev: string, ...args: unknown[]) => listeners.get(ev)?.forEach((f) => f(...args));
-  return {
-    get: (k: string) => state[k],
-    set: (k: string, v: unknown) => {
-      if (state[k] === v) return;
-      state[k] = v;
-      emit(`change:${k}`, v);
-      emit("change", v);
-    },
-    on: (ev: string, f: Fn) => { if (!listeners.has(ev)) listeners.set(ev, new Set()); listeners.get(ev)!.add(f); },
-    off: (ev?: string | null, f?: Fn | null) => {
-      if (!ev) listeners.clear();
-      else if (!f) listeners.delete(ev);
-      else listeners.get(ev)?.delete(f);
-    },
-    save_changes() {},
-    send() {},
-  };
-}
-
-async function mount(script: HTMLScriptElement): Promise<void> {
-  const payload = JSON.parse(script.textContent ?? "{}") as Payload;
-  const state = payload.state;
-  for (const b of payload.buffers) setPath(state, b.path, base64ToDataView(b.data));
-  const model = staticModel(state);
-  const url = URL.createObjectURL(new Blob([payload.esm], { type: "text/javascript" }));
-  let widget: any = (await import(/* @vite-ignore */ url)).default;
-  if (typeof widget === "function") widget = await widget();
-  const el = document.createElement("div");
-  script.insertAdjacentElement("afterend", el);
-  const ctl = new AbortController();
-  await widget.initialize?.({ model, signal: ctl.signal });
-  await widget.render({ model, el, signal: ctl.signal });
-  el.setAttribute("data-headlab-ready", "true");
-}
+import { mount } from "./static-host";
 
 for (const s of Array.from(document.querySelectorAll<HTMLScriptElement>('script[type="application/vnd.headlab.widget+json"]'))) {
   mount(s).catch((e) => {
