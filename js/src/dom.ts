@@ -145,11 +145,3 @@ export function exportButtons(getSvg: () => SVGSVGElement | null, name: string, 
   box.append(mk("SVG", "svg"), mk("PNG", "png"));
   return box;
 }
-
-/** Re-run `fn` when JupyterLab switches theme (body data attributes change). */
-export function onThemeChange(fn: () => void, signal: AbortSignal): void {
-  if (typeof MutationObserver === "undefined") return;
-  const mo = new MutationObserver(fn);
-  mo.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name", "class"] });
-  signal.addEventListener("abort", () => mo.disconnect());
-}

@@ -14,7 +14,6 @@ function render({ model, el, signal }: RenderProps): () => void {
   const ctl = new AbortController();
   const sig = signal ?? ctl.signal;
   el.classList.add("headlab-root");
-  (el as any).__headlab = model;   // for debugging and browser tests
   const title = model.get("title");
   if (title) el.appendChild(html("div", "headlab-title", title));
   const view = model.get("_view");
