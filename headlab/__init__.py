@@ -24,6 +24,10 @@ def __getattr__(name):
         from headlab import model
 
         return getattr(model, name)
+    if name in ("probes", "widgets", "zoo"):
+        import importlib
+
+        return importlib.import_module(f"headlab.{name}")
     raise AttributeError(f"module 'headlab' has no attribute {name!r}")
 
 
@@ -45,6 +49,9 @@ __all__ = [
     "compare",
     "corpus",
     "explore",
+    "probes",
+    "widgets",
+    "zoo",
     "roles",
     "scores",
     "stats",

@@ -14,9 +14,7 @@ Data channels (see ``docs/views.md``):
 
 from __future__ import annotations
 
-import math
 import pathlib
-import warnings
 from typing import Any, Iterable, Sequence
 
 import anywidget
@@ -499,48 +497,6 @@ class AttentionView(_View, _AttentionState):
 
 
 # --------------------------------------------------------------------------- explorer
-def _quick_scores(att) -> dict:
-    """Per-text role scores: ``headlab.roles.quick_scores`` when available, else a few basics."""
-    try:
-        from headlab.roles import quick_scores
-    except Exception:
-        quick_scores = None
-    if quick_scores is not None:
-        try:
-            return {str(k): np.asarray(v, dtype=np.float32) for k, v in quick_scores(att).items()}
-        except HeadlabError:
-            # A role needs a missing extra (e.g. spaCy): score the others one by one.
-            try:
-                from headlab.roles import resolve
-                ids = [r.id for r in resolve(None, "text")]
-            except Exception:
-                ids = []
-            out = {}
-            for rid in ids:
-                try:
-                    out.update(quick_scores(att, roles=[rid]))
-                except HeadlabError:
-                    continue
-            if out:
-                return {str(k): np.asarray(v, dtype=np.float32) for k, v in out.items()}
-        except Exception as exc:   # never let a scorer problem take the whole view down
-            warnings.warn(f"headlab.roles.quick_scores failed ({exc!r}); showing basic scores", stacklevel=3)
-    w = np.asarray(att.weights, dtype=np.float32)
-    T = w.shape[-1]
-    special = np.asarray(getattr(att, "special_mask", np.zeros(T, bool)), dtype=bool)
-    out = {}
-    if T > 1:
-        out["previous"] = np.diagonal(w, offset=-1, axis1=2, axis2=3).mean(-1)
-        out["next"] = np.diagonal(w, offset=1, axis1=2, axis2=3).mean(-1)
-    out["self"] = np.diagonal(w, axis1=2, axis2=3).mean(-1)
-    out["first"] = w[..., :, 0].mean(-1)
-    if special.any():
-        out["special"] = w[..., :, special].sum(-1).mean(-1)
-    ent = -(w * np.log(np.clip(w, 1e-12, 1))).sum(-1).mean(-1)
-    out["broad"] = ent / max(math.log(T), 1e-9)
-    return {k: v.astype(np.float32) for k, v in out.items()}
-
-
 class Explorer(_View, _GridState, _AttentionState):
     """Grid + attention view + catalogue card on one text, linked both ways (``hl.explore``).
 
@@ -572,12 +528,11 @@ class Explorer(_View, _GridState, _AttentionState):
             has_stats = bool(np.isfinite(grid[:, 4]).any())
             report_table = table
         else:
-            scores = _quick_scores(att)
-            if roles:
-                unknown = [r for r in roles if r not in scores]
-                if unknown:
-                    raise InputError(f"no per-text score for roles {unknown}; available: {sorted(scores)}")
-                scores = {r: scores[r] for r in roles}
+            from headlab.roles import quick_scores
+
+            scores = quick_scores(att, roles)
+            if not scores:
+                raise InputError("None of these roles applies to this text.")
             role_list, grid = grid_from_scores(scores, L, H)
             alpha, has_stats, report_table = 0.05, False, None
         entries = [_entry_summary(e, instances=True) for e in _catalog_entries()]

@@ -170,8 +170,10 @@ def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
     """Per-head role scores on one ``Attention`` (no statistics): role id → float32 ``[L, H]``.
 
     Uses the default (length-free lift) score; roles that do not apply to this text are left
-    out. Used by the Explorer when no report is given.
+    out, and so are the syntactic roles when spaCy is missing and no roles were named. Used by
+    the Explorer when no report is given.
     """
+    from headlab.errors import MissingExtraError
     from headlab.scores.sieve import sieve_lift
 
     out = {}
@@ -181,7 +183,12 @@ def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
     for role in resolve(roles, "text"):
         if not applicable(role, att.sample, causal):
             continue
-        res = as_sieve_result(role.sieve(att.sample), T)
+        try:
+            res = as_sieve_result(role.sieve(att.sample), T)
+        except MissingExtraError:
+            if roles is not None:
+                raise
+            continue
         if res is None or not res.sieve.any():
             continue
         score = sieve_lift(att.weights, res.sieve, visible, res.query_weights)
