@@ -35,10 +35,12 @@ def toy_heads(toy):
     prev = max(((0, h) for h in range(toy.n_heads)), key=lambda lh: rep.matrix("previous_token")[lh])
     ind = max(((layer, h) for layer in range(1, toy.n_layers) for h in range(toy.n_heads)),
               key=lambda lh: rep.matrix("induction")[lh])
-    detected = set()
-    for role in rep.roles:
-        detected |= set(rep.significant(role))
-    others = [(layer, h) for layer in range(toy.n_layers) for h in range(toy.n_heads) if (layer, h) not in detected]
+    every = [(layer, h) for layer in range(toy.n_layers) for h in range(toy.n_heads)]
+    detected = set().union(*(rep.significant(role) for role in rep.roles))
+    others = [lh for lh in every if lh not in detected]
+    if not others:      # every head has some role (e.g. sinks): take heads outside the induction circuit
+        circuit = set().union(*(rep.significant(r) for r in ("previous_token", "induction", "duplicate_token", "copying")))
+        others = [lh for lh in every if lh not in circuit]
     return prev, ind, others, rep
 
 
