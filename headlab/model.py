@@ -323,16 +323,21 @@ def _quiet_loading():
             hf_logging.enable_progress_bar()
 
 
-def _from_folder(path: Path, name: str, device, trust_remote_code: bool) -> HeadModel:
+def _pretrained(source, trust_remote_code: bool):
+    """Model (eager attention, float32; with its LM head when causal) and tokenizer."""
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
+    config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
+    cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
+    with _quiet_loading():
+        model = cls.from_pretrained(source, attn_implementation="eager", dtype=torch.float32,
+                                    trust_remote_code=trust_remote_code)
+    return model, AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+
+
+def _from_folder(path: Path, name: str, device, trust_remote_code: bool) -> HeadModel:
     try:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
-        cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
-        with _quiet_loading():
-            model = cls.from_pretrained(path, attn_implementation="eager", dtype=torch.float32,
-                                        trust_remote_code=trust_remote_code)
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        model, tokenizer = _pretrained(path, trust_remote_code)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not load a model from {str(path)!r}: {exc}") from None
     return HeadModel(model, tokenizer, name=name, device=device)
@@ -379,15 +384,8 @@ def load(
 
 
 def _from_hub(name: str, device, trust_remote_code: bool) -> HeadModel:
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
-
     try:
-        config = AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code)
-        cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
-        with _quiet_loading():
-            model = cls.from_pretrained(name, attn_implementation="eager", dtype=torch.float32,
-                                        trust_remote_code=trust_remote_code)
-        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+        model, tokenizer = _pretrained(name, trust_remote_code)
     except Exception as exc:  # noqa: BLE001 - HTTP/offline errors come in many types
         from headlab import zoo
 
