@@ -50,7 +50,7 @@ def main() -> None:
     for _ in range(args.repeat):                         # alternate so load drifts hit both
         forward = min(forward or 1e9, best_of(lambda: m.forward_only(samples, batch_size=BATCH), 1))
         roles = min(roles or 1e9, best_of(lambda: m.roles(texts, roles=surface, batch_size=BATCH), 1))
-    syn = best_of(lambda: m.roles(texts, roles=syntactic, batch_size=BATCH), 1)
+    syn = best_of(lambda: m.roles(texts, roles=syntactic, batch_size=BATCH), args.repeat)
     print(f"roles overhead: {m.name}, {len(texts)} texts ({sum(len(s) for s in samples)} tokens), batch {BATCH}")
     print(f"  bare eager forward                      {forward:8.2f} s   1.00")
     print(f"  m.roles, {len(surface)} non-syntactic roles          {roles:8.2f} s   {roles / forward:.2f}  (target <= 1.3)")
