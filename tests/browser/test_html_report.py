@@ -18,23 +18,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("HEADLAB_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = REPO / "docs" / "images" / "scan-report.png"
 ARTIFACTS = REPO / "test-artifacts" / "scan-report"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (set HEADLAB_CHROMIUM); this test never downloads one")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +65,8 @@ class _Offline:
         self.context.close()
 
 
-def test_report_draws_offline(browser, scan):
+def test_report_draws_offline(chromium, scan):
+    browser = chromium
     report, path = scan
     offline = _Offline(browser, viewport={"width": 1200, "height": 900}, color_scheme="light")
     try:
@@ -120,7 +106,8 @@ def test_report_draws_offline(browser, scan):
     assert offline.requests and all(u.startswith("file://") for u in offline.requests)
 
 
-def test_report_dark_scheme(browser, scan):
+def test_report_dark_scheme(chromium, scan):
+    browser = chromium
     _, path = scan
     offline = _Offline(browser, viewport={"width": 1000, "height": 700}, color_scheme="dark")
     try:
