@@ -420,8 +420,3 @@ def pattern_score(weights, pattern, exclude_bos: bool = False, exclude_current_t
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(rows, per_row, 0).sum(-1) / rows.sum(-1)
 
-
-# ``hl.probes`` (the generators these scores are meant for) is public API; headlab/__init__.py
-# imports ``scores`` but not ``probes``, so importing it here makes ``hl.probes`` available
-# after ``import headlab as hl``. Drop this once the package imports ``probes`` itself.
-import headlab.probes as _probes  # noqa: E402,F401
