@@ -22,3 +22,25 @@ def bert_tokenizer():
     from headlab.model import default_model_path
 
     return AutoTokenizer.from_pretrained(default_model_path())
+
+
+@pytest.fixture(scope="session")
+def gpt2_tiny(bert_tokenizer):
+    """A tiny random-weight GPT-2 (3 layers x 4 heads) driven by MiniLM's tokenizer."""
+    import headlab as hl
+    from tiny_models import build
+
+    return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def toy():
+    """The toy-induction zoo model; skipped while its weights do not ship."""
+    import headlab as hl
+    from headlab import zoo
+
+    try:
+        zoo.zoo_path("toy-induction")
+    except hl.ModelLoadError:
+        pytest.skip("the toy-induction zoo model has not been trained into headlab/zoo/toy_induction yet")
+    return hl.load("toy-induction")

@@ -13,22 +13,6 @@ from tiny_models import build
 
 
 @pytest.fixture(scope="module")
-def gpt2_tiny(bert_tokenizer):
-    return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
-
-
-@pytest.fixture(scope="module")
-def toy():
-    from headlab import zoo
-
-    try:
-        zoo.zoo_path("toy-induction")
-    except hl.ModelLoadError:
-        pytest.skip("the toy-induction zoo model has not been trained into headlab/zoo/toy_induction yet")
-    return hl.load("toy-induction")
-
-
-@pytest.fixture(scope="module")
 def toy_heads(toy):
     """(previous-token head in layer 0, best induction head in a later layer, a head with no role)."""
     rep = toy.detect(roles=["previous_token", "induction", "duplicate_token", "sink", "copying"], n=40, n_boot=200)

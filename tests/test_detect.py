@@ -72,22 +72,6 @@ def circuit():
 
 
 @pytest.fixture(scope="module")
-def gpt2_tiny(bert_tokenizer):
-    return hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
-
-
-@pytest.fixture(scope="module")
-def toy():
-    from headlab import zoo
-
-    try:
-        zoo.zoo_path("toy-induction")
-    except hl.ModelLoadError:
-        pytest.skip("the toy-induction zoo model has not been trained into headlab/zoo/toy_induction yet")
-    return hl.load("toy-induction")
-
-
-@pytest.fixture(scope="module")
 def toy_report(toy):
     t = time.perf_counter()
     rep = toy.detect()
