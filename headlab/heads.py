@@ -29,7 +29,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 

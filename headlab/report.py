@@ -807,7 +807,7 @@ def compare(
         diffs[r] = xb - xa  # NaN where either does not apply
     if alpha is None:
         alpha = a.alpha
-    pa, pb = a.provenance, b.provenance
+    pa = a.provenance
     if n_boot is None:
         n_boot = int((pa.get("ci") or {}).get("n_boot", 2000))
 

@@ -1,6 +1,5 @@
 """Head-output hooks on tiny random-weight models of five families."""
 
-import numpy as np
 import pytest
 import torch
 

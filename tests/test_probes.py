@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import headlab as hl
 from headlab import probes as P
 from headlab.errors import InputError, TooLongError
 

@@ -6,7 +6,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import headlab as hl
 from headlab import roles as R
 from headlab.errors import InputError, MissingExtraError, UnknownRoleError
 from headlab.roles import sieves, syntax

@@ -154,7 +154,7 @@ def entry_markdown(entry: "Entry") -> str:
     for c in entry.caveats:
         lines.append(f"- **Caveat:** {_md(c)}")
     if entry.instances:
-        lines += ["", f"**Known instances** (0-based layer.head):", "", instances_markdown(entry.instances, with_type=False)]
+        lines += ["", "**Known instances** (0-based layer.head):", "", instances_markdown(entry.instances, with_type=False)]
     if entry.papers:
         lines += ["", "**Papers:**", ""]
         for link in entry.papers:
