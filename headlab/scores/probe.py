@@ -214,6 +214,15 @@ def previous_token_score(weights, *, exclude_bos: bool = False, exclude_current_
                         exclude_current_token=exclude_current_token)
 
 
+def _share_on_token_targets(targets, weights, token_ids, queries, exclude_bos, exclude_current_token):
+    """``target_share`` of ``weights`` on ``targets(token_ids)`` (a token-defined pattern)."""
+    A = _weights(weights)
+    ids = _tokens(token_ids, A.shape[-1])
+    S = _align(targets(ids), ids.ndim - 1, A.ndim, 2)
+    return target_share(A, S, queries=queries, exclude_bos=exclude_bos,
+                        exclude_current_token=exclude_current_token)
+
+
 def duplicate_token_score(weights, token_ids, *, exclude_bos: bool = False,
                           exclude_current_token: bool = False, queries=None) -> np.ndarray:
     """Duplicate-token score: mean over queries that have an earlier copy of their own token
@@ -228,11 +237,8 @@ def duplicate_token_score(weights, token_ids, *, exclude_bos: bool = False,
     Returns:
         float ``[...]`` (NaN if no token repeats).
     """
-    A = _weights(weights)
-    ids = _tokens(token_ids, A.shape[-1])
-    S = _align(duplicate_token_targets(ids), ids.ndim - 1, A.ndim, 2)
-    return target_share(A, S, queries=queries, exclude_bos=exclude_bos,
-                        exclude_current_token=exclude_current_token)
+    return _share_on_token_targets(duplicate_token_targets, weights, token_ids, queries,
+                                   exclude_bos, exclude_current_token)
 
 
 def induction_score(weights, token_ids, *, exclude_bos: bool = False,
@@ -252,11 +258,8 @@ def induction_score(weights, token_ids, *, exclude_bos: bool = False,
     Returns:
         float ``[...]`` (NaN if no token repeats).
     """
-    A = _weights(weights)
-    ids = _tokens(token_ids, A.shape[-1])
-    S = _align(induction_targets(ids), ids.ndim - 1, A.ndim, 2)
-    return target_share(A, S, queries=queries, exclude_bos=exclude_bos,
-                        exclude_current_token=exclude_current_token)
+    return _share_on_token_targets(induction_targets, weights, token_ids, queries,
+                                   exclude_bos, exclude_current_token)
 
 
 def sink_score(weights, *, position: int = 0, causal: bool = True) -> np.ndarray:
