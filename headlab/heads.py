@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from headlab.errors import InputError, UnsupportedModelError
+from headlab.headspec import parse_heads  # noqa: F401  (re-exported for ablate)
 
 __all__ = ["OutputProjection", "output_projections", "head_hook", "head_contributions",
            "ablation", "parse_heads", "head_means", "final_norm", "unembedding", "direct_logits"]
@@ -111,34 +112,6 @@ def output_projections(m) -> list[OutputProjection]:
         out.append(OutputProjection(layer, pname, proj, m.n_heads, d_in // m.n_heads))
     m._headlab_projections = out
     return out
-
-
-def parse_heads(heads, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
-    """Normalise ``(layer, head)`` / ``"L1H2"`` / ``"1.2"`` or a list of them to sorted tuples."""
-    if heads is None:
-        raise InputError("Name the heads to ablate, e.g. heads=[(1, 2)] or '1.2'.")
-    if isinstance(heads, (str, tuple)) and not (isinstance(heads, tuple) and heads and isinstance(heads[0], (tuple, list, str))):
-        heads = [heads]
-    out = []
-    for h in heads:
-        if isinstance(h, str):
-            s = h.strip().upper().replace("L", "").replace("H", ".")
-            try:
-                layer, head = (int(v) for v in s.split("."))
-            except ValueError:
-                raise InputError(f"Cannot read head {h!r}: write (layer, head), 'L1H2' or '1.2'.") from None
-        else:
-            try:
-                layer, head = (int(v) for v in h)
-            except (TypeError, ValueError):
-                raise InputError(f"Cannot read head {h!r}: write (layer, head), 'L1H2' or '1.2'.") from None
-        if not (0 <= layer < n_layers and 0 <= head < n_heads):
-            raise InputError(f"Head {layer}.{head} does not exist: this model has {n_layers} layers x {n_heads} heads (0-indexed).")
-        if (layer, head) not in out:
-            out.append((layer, head))
-    if not out:
-        raise InputError("No heads given.")
-    return sorted(out)
 
 
 @contextlib.contextmanager

@@ -15,13 +15,14 @@ Data channels (see ``docs/views.md``):
 from __future__ import annotations
 
 import pathlib
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import anywidget
 import numpy as np
 import traitlets
 
 from headlab.errors import HeadlabError, InputError
+from headlab.headspec import parse_head
 
 STATIC = pathlib.Path(__file__).parent / "static"
 GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig"]
@@ -73,16 +74,6 @@ def _grid_to_json(value, _widget):
 
 def _head_to_json(value, _widget):
     return None if value is None else [int(value[0]), int(value[1])]
-
-
-def _as_head(value: Any, n_layers: int, n_heads: int) -> tuple[int, int]:
-    try:
-        layer, head = (int(v) for v in value)
-    except (TypeError, ValueError):
-        raise InputError(f"a head is a (layer, head) pair of ints, got {value!r}") from None
-    if not (0 <= layer < n_layers and 0 <= head < n_heads):
-        raise InputError(f"head ({layer}, {head}) is outside the model's {n_layers} layers x {n_heads} heads (0-indexed)")
-    return layer, head
 
 
 # --------------------------------------------------------------------------- base class
@@ -324,7 +315,7 @@ class _GridState(traitlets.HasTraits):
     @traitlets.validate("selected")
     def _check_selected(self, proposal):
         v = proposal["value"]
-        return None if v is None else _as_head(v, self.n_layers, self.n_heads)
+        return None if v is None else parse_head(v, self.n_layers, self.n_heads)
 
     @traitlets.validate("role")
     def _check_role(self, proposal):
@@ -433,7 +424,7 @@ class _AttentionState(traitlets.HasTraits):
         L, H = self._att.weights.shape[:2] if self._att is not None else (10**9, 10**9)
         out = []
         for v in proposal["value"]:
-            h = list(_as_head(v, L, H))
+            h = list(parse_head(v, L, H))
             if h not in out:
                 out.append(h)
         return out[-MAX_OVERLAY:]
@@ -441,7 +432,7 @@ class _AttentionState(traitlets.HasTraits):
     def pattern(self, layer: int, head: int) -> np.ndarray:
         """Token-level attention of one head, float32 ``[T, T]`` (rows = queries)."""
         L, H = self._att.weights.shape[:2]
-        l, h = _as_head((layer, head), L, H)
+        l, h = parse_head((layer, head), L, H)
         return np.asarray(self._att.weights[l, h], dtype=np.float32)
 
     def _on_custom_msg(self, _widget, content, _buffers):
@@ -470,7 +461,7 @@ class _AttentionState(traitlets.HasTraits):
         enc = "uint8" if len(heads) > 4 else "float16"
         pre = {}
         for v in heads:
-            l, h = _as_head(v, L, H)
+            l, h = parse_head(v, L, H)
             pre[f"{l}.{h}"] = pack_array(w[l, h], enc)
         return {"preload": pre}
 
