@@ -1,6 +1,5 @@
 """m.detect: probe roles → hl.Report, edge cases on tiny models, and the toy-induction heads."""
 
-import time
 import warnings
 
 import numpy as np
@@ -73,10 +72,7 @@ def circuit():
 
 @pytest.fixture(scope="module")
 def toy_report(toy):
-    t = time.perf_counter()
-    rep = toy.detect()
-    rep.elapsed = time.perf_counter() - t
-    return rep
+    return toy.detect()
 
 
 # ----------------------------------------------------------------------------- tiny models
@@ -223,10 +219,6 @@ def test_zero_variance_heads_get_the_exact_sign_test(circuit_report):
 
 
 # ----------------------------------------------------------------------------- toy-induction
-def test_toy_detect_is_fast(toy_report):
-    assert toy_report.elapsed < 20          # ~10 s budget on a quiet 2-core machine
-
-
 def test_toy_previous_token_head_in_layer_0(toy_report):
     sig = toy_report.significant("previous_token")
     assert any(layer == 0 for layer, _ in sig), toy_report.table.query("role == 'previous_token'")
