@@ -5,6 +5,18 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+TIERS = ("unit", "integration", "browser", "notebooks")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with its tier: the folder under tests/ it lives in."""
+    for item in items:
+        parts = item.path.parts
+        tier = next((t for t in TIERS if t in parts[-3:-1]), None)
+        if tier is None:
+            raise pytest.UsageError(f"{item.nodeid}: every test lives in one of tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, tier))
+
 
 @pytest.fixture(scope="session")
 def minilm():

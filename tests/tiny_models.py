@@ -1,5 +1,6 @@
 """Tiny random-weight models of several families, built from config classes (no downloads)."""
 
+import numpy as np
 import torch
 import transformers as tf
 
@@ -48,3 +49,56 @@ def build(family: str, attn_implementation: str = "eager", **overrides):
 
 
 FAMILIES = ["gpt2", "gpt_neox", "llama", "qwen2", "roberta", "distilbert"]
+
+
+def induction_circuit(noise: float = 0.003, seed: int = 0):
+    """A hand-wired 2-layer, 2-head GPT-2 (MLPs off) with a known circuit, plus seeded noise:
+
+    * L0H0 — previous-token head: query = own position, key = position + 1; its value reads the
+      token and writes it into a "previous token" block of the residual stream;
+    * L1H0 — induction head: query = current token, key = the previous-token block (K-composition
+      with L0H0); its value copies the attended token into the token block, which the tied
+      unembedding reads (so it also *copies*, and continues a needle after its cue);
+    * L0H1, L1H1 — no role (only the noise).
+    """
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from headlab.zoo.train_toy import build_tokenizer
+
+    tok = build_tokenizer(words=[f"w{i}" for i in range(50)], model_max_length=128)
+    V, P, d, nh = len(tok), 128, 256, 2
+    cfg = GPT2Config(vocab_size=V, n_positions=P, n_embd=d, n_layer=2, n_head=nh, n_inner=8,
+                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=True,
+                     bos_token_id=tok.bos_token_id, eos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id)
+    cfg._attn_implementation = "eager"
+    model = GPT2LMHeadModel(cfg)
+    PREV = V + P                                            # residual blocks: token | position | previous token
+    a, b, c = 1.0, 1.2, 5.0
+    s0, s1 = np.sqrt(d / 2), np.sqrt(d / 3)                 # LayerNorm scales with 2 and 3 unit entries
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.zero_()
+            if "ln" in name and name.endswith("weight"):
+                p.fill_(1.0)
+        tr = model.transformer
+        tr.wte.weight[torch.arange(V), torch.arange(V)] = 1.0
+        tr.wpe.weight[torch.arange(P), V + torch.arange(P)] = 1.0
+        W0, O0 = tr.h[0].attn.c_attn.weight, tr.h[0].attn.c_proj.weight
+        W0[V + torch.arange(P), torch.arange(P)] = a                        # L0H0 query: position i
+        W0[V + torch.arange(P - 1), d + 1 + torch.arange(P - 1)] = a        # L0H0 key: position j + 1
+        W0[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
+        O0[torch.arange(V), PREV + torch.arange(V)] = 1.0 / s0              # -> previous-token block
+        W1, O1 = tr.h[1].attn.c_attn.weight, tr.h[1].attn.c_proj.weight
+        W1[torch.arange(V), torch.arange(V)] = b                            # L1H0 query: current token
+        W1[PREV + torch.arange(V), d + torch.arange(V)] = b                 # L1H0 key: previous token
+        W1[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
+        O1[torch.arange(V), torch.arange(V)] = c / s1                       # -> token block (logits)
+        for blk in tr.h:
+            for w in (blk.attn.c_attn.weight, blk.attn.c_proj.weight):
+                w += noise * torch.randn(w.shape, generator=gen)
+    model.eval()
+    import headlab as hl
+
+    return hl.load(model=model, tokenizer=tok, name="induction-circuit")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 _spec = importlib.util.spec_from_file_location("headlab_examples_run_all", EXAMPLES / "run_all.py")
@@ -59,7 +59,6 @@ def _check_widget_state(nb, name):
     assert all(s["state"].get("_esm") for s in headlab_views), "headlab views must carry their front-end code"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_offline(path, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -11,68 +11,12 @@ from headlab.detect import score_repeated
 from headlab.errors import InputError, TooLongError, UnsupportedModelError
 from headlab.report import Report
 
-from tiny_models import build
-
-
-def induction_circuit(noise: float = 0.003, seed: int = 0):
-    """A hand-wired 2-layer, 2-head GPT-2 (MLPs off) with a known circuit, plus seeded noise:
-
-    * L0H0 — previous-token head: query = own position, key = position + 1; its value reads the
-      token and writes it into a "previous token" block of the residual stream;
-    * L1H0 — induction head: query = current token, key = the previous-token block (K-composition
-      with L0H0); its value copies the attended token into the token block, which the tied
-      unembedding reads (so it also *copies*, and continues a needle after its cue);
-    * L0H1, L1H1 — no role (only the noise).
-    """
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    from headlab.zoo.train_toy import build_tokenizer
-
-    tok = build_tokenizer(words=[f"w{i}" for i in range(50)], model_max_length=128)
-    V, P, d, nh = len(tok), 128, 256, 2
-    cfg = GPT2Config(vocab_size=V, n_positions=P, n_embd=d, n_layer=2, n_head=nh, n_inner=8,
-                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=True,
-                     bos_token_id=tok.bos_token_id, eos_token_id=tok.bos_token_id, pad_token_id=tok.pad_token_id)
-    cfg._attn_implementation = "eager"
-    model = GPT2LMHeadModel(cfg)
-    PREV = V + P                                            # residual blocks: token | position | previous token
-    a, b, c = 1.0, 1.2, 5.0
-    s0, s1 = np.sqrt(d / 2), np.sqrt(d / 3)                 # LayerNorm scales with 2 and 3 unit entries
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.zero_()
-            if "ln" in name and name.endswith("weight"):
-                p.fill_(1.0)
-        tr = model.transformer
-        tr.wte.weight[torch.arange(V), torch.arange(V)] = 1.0
-        tr.wpe.weight[torch.arange(P), V + torch.arange(P)] = 1.0
-        W0, O0 = tr.h[0].attn.c_attn.weight, tr.h[0].attn.c_proj.weight
-        W0[V + torch.arange(P), torch.arange(P)] = a                        # L0H0 query: position i
-        W0[V + torch.arange(P - 1), d + 1 + torch.arange(P - 1)] = a        # L0H0 key: position j + 1
-        W0[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
-        O0[torch.arange(V), PREV + torch.arange(V)] = 1.0 / s0              # -> previous-token block
-        W1, O1 = tr.h[1].attn.c_attn.weight, tr.h[1].attn.c_proj.weight
-        W1[torch.arange(V), torch.arange(V)] = b                            # L1H0 query: current token
-        W1[PREV + torch.arange(V), d + torch.arange(V)] = b                 # L1H0 key: previous token
-        W1[torch.arange(V), 2 * d + torch.arange(V)] = 1.0                  # value: the token
-        O1[torch.arange(V), torch.arange(V)] = c / s1                       # -> token block (logits)
-        for blk in tr.h:
-            for w in (blk.attn.c_attn.weight, blk.attn.c_proj.weight):
-                w += noise * torch.randn(w.shape, generator=gen)
-    model.eval()
-    return hl.load(model=model, tokenizer=tok, name="induction-circuit")
+from tiny_models import build, induction_circuit
 
 
 @pytest.fixture(scope="module")
 def circuit():
     return induction_circuit()
-
-
-@pytest.fixture(scope="module")
-def toy_report(toy):
-    return toy.detect()
 
 
 # ----------------------------------------------------------------------------- tiny models
@@ -219,29 +163,6 @@ def test_zero_variance_heads_get_the_exact_sign_test(circuit_report):
 
 
 # ----------------------------------------------------------------------------- toy-induction
-def test_toy_previous_token_head_in_layer_0(toy_report):
-    sig = toy_report.significant("previous_token")
-    assert any(layer == 0 for layer, _ in sig), toy_report.table.query("role == 'previous_token'")
-    layer, head = max(((0, h) for h in range(toy_report.n_heads)),
-                      key=lambda lh: toy_report.matrix("previous_token")[lh])
-    assert toy_report.matrix("previous_token")[layer, head] > 0.5
-    assert toy_report.matrix("previous_token", "q_value")[layer, head] < 1e-6
-
-
-def test_toy_induction_head_in_a_later_layer(toy_report):
-    sig = toy_report.significant("induction")
-    later = [(layer, head) for layer, head in sig if layer > 0]
-    assert later, toy_report.table.query("role == 'induction'")
-    best = max(later, key=lambda lh: toy_report.matrix("induction")[lh])
-    assert toy_report.matrix("induction")[best] > 0.4
-    assert toy_report.matrix("induction", "q_value")[best] < 1e-6
-    # An induction head copies what it attends to.  Among the ~25 tokens of a probe, an output
-    # unrelated to the attended token scores about 2/25 − 1 = −0.92; this 32-dimensional head's
-    # copy is noisy enough that it stays below Olsson et al.'s 0 (half the raised mass), but far
-    # above that floor.
-    assert toy_report.matrix("copying")[best] > -0.6
-
-
 def test_exclude_bos_changes_baseline_only_when_there_is_a_bos(circuit, gpt2_tiny):
     rep = circuit.detect(roles=["previous_token"], n=4, n_boot=100, exclude_bos=True)
     T = rep.provenance["parameters"]["probe"]["T"]

@@ -11,7 +11,6 @@ import pytest
 import headlab as hl
 from headlab import corpus
 
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 
@@ -51,7 +51,6 @@ def test_docstring_hook_fixes_plain_text_habits_and_leaves_rest_alone():
     assert conf._rst_safe(clean) == clean
 
 
-@pytest.mark.slow
 def test_sphinx_build_has_no_warnings(tmp_path):
     if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_parser") is None:
         pytest.fail("The docs build needs Sphinx and MyST: pip install sphinx myst-parser")
