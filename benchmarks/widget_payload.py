@@ -81,17 +81,18 @@ def word_prefix(tokenizer, n_tokens: int) -> str:
 
 def models():
     import headlab.model as hm
+    from headlab.loading import default_model_path
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     mini = hm.load()
-    tok = AutoTokenizer.from_pretrained(hm.default_model_path())
+    tok = AutoTokenizer.from_pretrained(default_model_path())
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=384, num_hidden_layers=mini.n_layers,
                      num_attention_heads=mini.n_heads, intermediate_size=512, max_position_embeddings=1100)
     import torch
 
     torch.manual_seed(0)
     # MiniLM's tokenizer (same vocabulary), allowed the longer model's 1,100 positions
-    tok_long = AutoTokenizer.from_pretrained(hm.default_model_path(), model_max_length=1100)
+    tok_long = AutoTokenizer.from_pretrained(default_model_path(), model_max_length=1100)
     big = hm.load(model=BertModel(cfg).eval(), tokenizer=tok_long, name="random-bert-1100pos")
     return mini, big, tok
 
@@ -107,7 +108,7 @@ def attention_for(n: int, mini, big, tok):
 def saved_state_bytes(widget) -> int:
     """Bytes the widget adds to a saved notebook: its state entry in metadata.widgets
     (buffers base64, as JupyterLab and nbclient store them) plus the output's view mimebundle."""
-    from headlab._export import split_buffers
+    from headlab.views.static_page import split_buffers
 
     clean, bufs = split_buffers(widget.get_state())
     entry = {"model_name": "AnyModel", "model_module": "anywidget", "model_module_version": "~0.11.*",
@@ -119,7 +120,7 @@ def saved_state_bytes(widget) -> int:
 
 
 def state_without_bundle(widget) -> int:
-    from headlab._export import split_buffers
+    from headlab.views.static_page import split_buffers
 
     st = widget.get_state()
     st.pop("_esm", None)
@@ -205,7 +206,7 @@ def browser_timings(lengths: list[int]) -> dict:
         "import sys, time\n"
         f"sys.path.insert(0, {str(REPO / 'benchmarks')!r})\n"
         "import widget_payload as B\n"
-        "import headlab.widgets as W\n"
+        "import headlab.views as W\n"
         "mini, big, tok = B.models()\n"
         "ex = {}\n"
         f"for n in {lengths!r}:\n"
@@ -246,7 +247,7 @@ def main(argv=None) -> int:
     ap.add_argument("--full", action="store_true", help="also run BertViz at lengths above 512 (GBs of RAM)")
     args = ap.parse_args(argv)
 
-    import headlab.widgets as W
+    import headlab.views as W
 
     mini, big, tok = models()
     rows = []

@@ -1,7 +1,13 @@
-"""headlab: what do the attention heads of a transformer do, and how sure are we?"""
+"""headlab: what do the attention heads of a transformer do, and how sure are we?
 
-from importlib.metadata import PackageNotFoundError, version as _version
+``hl.load`` a model, then ``m.roles(texts)`` (natural-text roles), ``m.detect()`` (probe roles) or
+``m.ablate(heads)`` (causal checks); ``hl.explore(m, text)`` draws it; ``hl.catalog`` says what the
+literature knows. The layout of the package is described in docs/architecture.md.
+"""
 
+import importlib
+
+from headlab import catalog, corpus, roles, scores, stats
 from headlab.errors import (
     CatalogError,
     HeadlabError,
@@ -12,59 +18,61 @@ from headlab.errors import (
     UnknownRoleError,
     UnsupportedModelError,
 )
-
-from headlab import catalog, corpus, roles, scores, stats
 from headlab.report import Report, compare
+from headlab.version import __version__
+
+# torch and anywidget are imported only when a model or a view is needed, so hl.catalog,
+# hl.stats and hl.Report work (and import fast) without them.
+_LAZY_FROM_MODEL = ("load", "HeadModel", "Attention")
+_LAZY_MODULES = ("probes", "views", "zoo")
 
 
 def __getattr__(name):
-    # torch is imported only when a model is needed, so hl.catalog, hl.stats and
-    # hl.Report work in environments without it.
-    if name in ("load", "HeadModel", "Attention"):
-        from headlab import model
-
-        return getattr(model, name)
-    if name in ("probes", "widgets", "zoo"):
-        import importlib
-
+    if name in _LAZY_FROM_MODEL:
+        return getattr(importlib.import_module("headlab.model"), name)
+    if name in _LAZY_MODULES:
         return importlib.import_module(f"headlab.{name}")
     raise AttributeError(f"module 'headlab' has no attribute {name!r}")
 
 
-def explore(m, text, report=None, roles=None, **kwargs):
-    """Explorer widget: head grid + attention view + catalogue card, linked both ways."""
-    from headlab.widgets import explore as _explore
+def __dir__():
+    return sorted(__all__)
 
+
+def explore(m, text, report=None, roles=None, **kwargs):
+    """Explorer widget: head grid + attention view + catalogue card, linked both ways.
+
+    See :func:`headlab.views.explore` for the arguments.
+    """
+    from headlab.report.links import view_catalog
+    from headlab.views import explore as _explore
+
+    kwargs.setdefault("catalog", view_catalog(getattr(m, "name", ""), m.n_layers, m.n_heads))
     return _explore(m, text, report=report, roles=roles, **kwargs)
 
 
-try:
-    __version__ = _version("headlab")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+src"
-
 __all__ = [
-    "Report",
-    "catalog",
-    "compare",
-    "corpus",
-    "explore",
-    "probes",
-    "widgets",
-    "zoo",
-    "roles",
-    "scores",
-    "stats",
     "Attention",
-    "HeadModel",
-    "load",
     "CatalogError",
+    "HeadModel",
     "HeadlabError",
     "InputError",
     "MissingExtraError",
     "ModelLoadError",
+    "Report",
     "TooLongError",
     "UnknownRoleError",
     "UnsupportedModelError",
     "__version__",
+    "catalog",
+    "compare",
+    "corpus",
+    "explore",
+    "load",
+    "probes",
+    "roles",
+    "scores",
+    "stats",
+    "views",
+    "zoo",
 ]

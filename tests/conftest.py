@@ -31,7 +31,7 @@ def bert_tokenizer():
     """MiniLM's fast BERT tokenizer; tiny random models in the tests share it."""
     from transformers import AutoTokenizer
 
-    from headlab.model import default_model_path
+    from headlab.loading import default_model_path
 
     return AutoTokenizer.from_pretrained(default_model_path())
 

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from headlab.errors import InputError, UnknownRoleError
+from headlab.errors import HeadlabError, InputError, UnknownRoleError
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,14 @@ class Role:
     default: bool = True
 
 
+__all__ = ["Role", "SieveResult", "register", "unregister", "get", "names", "resolve", "sieve_for",
+           "applicable", "as_sieve_result"]
+
 _REGISTRY: dict[str, Role] = {}
+
+
+def __dir__():
+    return sorted(__all__)
 
 
 def register(role_id: str | Role, sieve: Callable | None = None, *, description: str = "",
@@ -166,35 +173,28 @@ def as_sieve_result(value, T: int) -> SieveResult | None:
     return SieveResult(sieve, qw)
 
 
-def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
-    """Per-head role scores on one ``Attention`` (no statistics): role id → float32 ``[L, H]``.
+def sieve_for(role: Role, sample, causal: bool) -> SieveResult | None:
+    """The role's validated sieve on one sample, or None when the role does not apply to it.
 
-    Uses the default (length-free lift) score; roles that do not apply to this text are left
-    out, and so are the syntactic roles when spaCy is missing and no roles were named. Used by
-    the Explorer when no report is given.
+    A user's sieve function that raises is reported as an ``InputError`` naming the role and
+    the text, with the original exception chained, instead of surfacing bare from deep inside
+    the scoring engine.
     """
-    from headlab.errors import MissingExtraError
-    from headlab.scores.sieve import sieve_lift
-
-    out = {}
-    causal = bool(getattr(att, "is_causal", False))
-    T = len(att.tokens)
-    visible = np.tril(np.ones((T, T), dtype=bool)) if causal else np.ones((T, T), dtype=bool)
-    for role in resolve(roles, "text"):
-        if not applicable(role, att.sample, causal):
-            continue
-        try:
-            res = as_sieve_result(role.sieve(att.sample), T)
-        except MissingExtraError:
-            if roles is not None:
-                raise
-            continue
-        if res is None or not res.sieve.any():
-            continue
-        score = sieve_lift(att.weights, res.sieve, visible, res.query_weights)
-        if np.all(np.isfinite(score)):
-            out[role.id] = score.astype(np.float32)
-    return out
+    if not applicable(role, sample, causal):
+        return None
+    try:
+        value = role.sieve(sample)
+    except HeadlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of user code is reported with its role
+        text = repr(sample.text)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise InputError(f"The sieve of role {role.id!r} raised {type(exc).__name__}: {exc} (on the text {text}). "
+                         "Fix the function given to hl.roles.register, or leave the role out.") from exc
+    res = as_sieve_result(value, len(sample))
+    if res is None or not res.sieve.any():
+        return None
+    return res
 
 
 def applicable(role: Role, sample, causal: bool) -> bool:

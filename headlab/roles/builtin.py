@@ -1,6 +1,7 @@
-"""Built-in roles, registered on import."""
+"""Built-in roles, registered on import: the natural-text sieves here, the probe roles in probe_specs."""
 
 from headlab.roles import Role, register
+from headlab.roles import probe_specs  # noqa: F401  (registers the probe roles)
 from headlab.roles import sieves as s
 from headlab.roles import syntax
 
@@ -32,8 +33,3 @@ for rel in syntax.RELATIONS:
                 else f"its syntactic dependent words ({what})")
         register(Role(rid, "text", desc, syntax.relation_sieve(rel, reverse),
                       frozenset({"spacy"}), f"{PANDE}; {CLARK}", True))
-
-try:  # probe roles (registered by their own module)
-    from headlab.roles import probes  # noqa: F401
-except ImportError:  # pragma: no cover - during development only
-    pass

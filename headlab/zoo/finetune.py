@@ -14,6 +14,8 @@ import copy
 import numpy as np
 import torch
 
+from headlab import corpus
+
 
 def finetune_pair_kinds(m, *, epochs: int = 4, lr: float = 1e-4, batch_size: int = 16, seed: int = 0,
                         progress: bool = False):
@@ -25,9 +27,6 @@ def finetune_pair_kinds(m, *, epochs: int = 4, lr: float = 1e-4, batch_size: int
     Returns:
         ``(HeadModel, losses)``: the fine-tuned model and the mean loss of each epoch.
     """
-    from headlab import corpus
-    from headlab.model import HeadModel
-
     torch.manual_seed(seed)
     model = copy.deepcopy(m.model).train()
     kinds = corpus.pair_kinds()
@@ -60,4 +59,5 @@ def finetune_pair_kinds(m, *, epochs: int = 4, lr: float = 1e-4, batch_size: int
             total += loss.item() * len(idx)
         losses.append(total / len(pairs))
     model.eval()
-    return HeadModel(model, m.tokenizer, name=f"{m.name} (fine-tuned: pair kinds)"), losses
+    # type(m) is HeadModel: building the same class keeps the zoo below the model layer.
+    return type(m)(model, m.tokenizer, name=f"{m.name} (fine-tuned: pair kinds)"), losses

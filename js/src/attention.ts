@@ -4,12 +4,12 @@
 
 import { Tooltip, clear, exportButtons, html, svg } from "./dom";
 import {
-  aggregateUnits, arcHeight, arcPath, autoMode, cellAt, edgeStyle, headKey, matrixCell,
+  aggregateUnits, arcHeight, arcPath, autoMode, cellAt, edgeStyle, matrixCell,
   selectEdges, tokenUnits, unitPositions, type Edge,
 } from "./layout";
 import { PatternStore } from "./patterns";
-import { extent, fmt, headColor, headLabel, hexToRgb, mix, normalizer, viridis, type RGB } from "./scales";
-import type { AnyModel, Head, Unit } from "./types";
+import { extent, fmt, headColor, hexToRgb, mix, normalizer, viridis, type RGB } from "./scales";
+import { headKey, type AnyModel, type Head, type Unit } from "./protocol";
 
 const MAX_EDGES = 1500;
 
@@ -59,7 +59,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     thrVal.textContent = ` ${fmt(model.get("threshold") ?? 0)}`;
     clear(chips);
     (model.get("heads") ?? []).forEach(([l, h], i) => {
-      const chip = html("button", "headlab-chip", headLabel(l, h), { type: "button", title: "Remove this head", "data-head-key": headKey(l, h) });
+      const chip = html("button", "headlab-chip", headKey(l, h), { type: "button", title: "Remove this head", "data-head-key": headKey(l, h) });
       chip.style.setProperty("--headlab-chip", headColor(i));
       chip.addEventListener("click", () => {
         model.set("heads", (model.get("heads") ?? []).filter(([a, b]) => a !== l || b !== h));
@@ -216,7 +216,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
       if (i === null) return;
       const out = edges.filter((e) => e.q === i).sort((a, b) => b.w - a.w).slice(0, 5);
       const inc = edges.filter((e) => e.k === i && e.q !== i).sort((a, b) => b.w - a.w).slice(0, 5);
-      const f = (e: Edge, j: number) => `${labels[j]} ${fmt(e.w)}${heads.length > 1 ? ` (${headLabel(...heads[e.head])})` : ""}`;
+      const f = (e: Edge, j: number) => `${labels[j]} ${fmt(e.w)}${heads.length > 1 ? ` (${headKey(...heads[e.head])})` : ""}`;
       info.textContent = `“${labels[i]}” (#${i}) attends to: ${out.map((e) => f(e, e.k)).join(", ") || "–"} | attended by: ${inc.map((e) => f(e, e.q)).join(", ") || "–"}`;
     };
     s.addEventListener("mouseover", (ev) => {
@@ -262,7 +262,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
       if (!rc) { tip.hide(); return; }
       const [q, k] = rc;
       tip.show([`query #${q} “${labels[q]}” → key #${k} “${labels[k]}”`,
-        ...heads.map(([l, h], i) => `${headLabel(l, h)}: ${fmt(mats[i][q * n + k])}`)], ev.clientX, ev.clientY);
+        ...heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(mats[i][q * n + k])}`)], ev.clientX, ev.clientY);
     }, { signal });
     canvas.addEventListener("mouseleave", () => tip.hide(), { signal });
     info.textContent = `${n} × ${n} matrix, rows are queries, columns are keys${mats.length > 1 ? "; colour = strongest head" : ""} · hover for weights`;

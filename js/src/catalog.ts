@@ -2,7 +2,7 @@
 
 import { clear, html } from "./dom";
 import { filterEntries, stagesOf } from "./layout";
-import type { AnyModel, CatalogEntry } from "./types";
+import { headKey, type AnyModel, type CatalogEntry } from "./protocol";
 
 /** Only http(s) links become clickable; anything else stays text. */
 export function safeUrl(u: unknown): string | null {
@@ -50,7 +50,7 @@ export function entryCard(e: CatalogEntry, modelName?: string): HTMLElement {
     const mine = modelName ? inst.filter((k) => k.model === modelName) : [];
     const rest = inst.filter((k) => !mine.includes(k));
     for (const k of [...mine, ...rest].slice(0, 12)) {
-      const where = k.layer !== undefined ? ` L${k.layer}${k.head !== undefined ? `.${k.head}` : ""}` : "";
+      const where = k.layer !== undefined ? ` ${k.head !== undefined ? headKey(k.layer, k.head) : `L${k.layer}`}` : "";
       ul.appendChild(html("li", mine.includes(k) ? "is-mine" : "", `${k.model ?? "?"}${where}${k.note ? ` – ${k.note}` : ""}`));
     }
     if (inst.length > 12) ul.appendChild(html("li", "headlab-muted", `… ${inst.length - 12} more`));

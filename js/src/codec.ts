@@ -1,7 +1,7 @@
 // Binary decoding of numpy arrays sent as comm buffers (DataViews that may be windows into a
 // larger ArrayBuffer: byteOffset and byteLength always matter).
 
-import type { Packed } from "./types";
+import type { Packed } from "./protocol";
 
 export type Bytes = DataView | ArrayBuffer | Uint8Array | ArrayBufferView;
 

@@ -5,10 +5,10 @@ import { decodePacked } from "./codec";
 import { clear, html } from "./dom";
 import { mountAttention } from "./attention";
 import { mountGrid } from "./grid";
-import { headKey, toggleHead } from "./layout";
+import { toggleHead } from "./layout";
 import { PatternStore } from "./patterns";
-import { fmt, headLabel } from "./scales";
-import type { AnyModel, CatalogEntry, Head } from "./types";
+import { fmt } from "./scales";
+import { headKey, type AnyModel, type CatalogEntry, type Head } from "./protocol";
 
 export interface RoleRank { role: string; score: number; rank: number; of: number; sig: boolean }
 
@@ -79,7 +79,7 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
     const sel = model.get("selected");
     if (sel) {
       const [l, h] = sel;
-      headInfo.appendChild(html("div", "headlab-card-name", `Head ${headLabel(l, h)}`));
+      headInfo.appendChild(html("div", "headlab-card-name", `Head ${headKey(l, h)}`));
       const known = model.get("matches")?.[headKey(l, h)] ?? [];
       headInfo.appendChild(html("div", "", known.length ? `Published as: ${known.join(", ")}` : "No published role for this head in the catalogue."));
       const fits = model.get("role_matches")?.[model.get("role")]?.[headKey(l, h)];

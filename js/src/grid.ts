@@ -3,9 +3,9 @@
 
 import { decodePacked } from "./codec";
 import { Tooltip, clear, exportButtons, html, svg } from "./dom";
-import { gridMove, headKey } from "./layout";
-import { contrastColor, extent, fmt, fmtP, headLabel, normalizer, rgbToHex, viridis } from "./scales";
-import type { AnyModel, Head } from "./types";
+import { gridMove } from "./layout";
+import { contrastColor, extent, fmt, fmtP, normalizer, rgbToHex, viridis } from "./scales";
+import { headKey, type AnyModel, type Head } from "./protocol";
 
 export interface GridOptions {
   /** Called on click / Enter; default sets `selected`. */
@@ -69,7 +69,7 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
   function tooltipLines(l: number, h: number, st: RoleStats | null): string[] {
     const i = l * model.get("n_heads") + h;
     const roles = model.get("roles") ?? [];
-    const lines = [`${headLabel(l, h)} · ${roles[currentRole()] ?? ""}`];
+    const lines = [`${headKey(l, h)} · ${roles[currentRole()] ?? ""}`];
     if (st) {
       let s = `score ${fmt(st.score[i])}`;
       if (st.ci_low && Number.isFinite(st.ci_low[i])) s += `  CI [${fmt(st.ci_low[i])}, ${fmt(st.ci_high?.[i])}]`;
@@ -147,7 +147,7 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
 
     drawLegend(lo, hi, st !== null);
     const hl = model.get("highlight") ?? [];
-    status.textContent = (sel ? `Selected ${headLabel(sel[0], sel[1])}. ` : "Click a head to select it. ") +
+    status.textContent = (sel ? `Selected ${headKey(sel[0], sel[1])}. ` : "Click a head to select it. ") +
       (hl.length ? `${hl.length} head(s) outlined: ${model.get("highlight_label") || "highlight"}.` : "");
   }
 

@@ -6,7 +6,7 @@ import { html } from "./dom";
 import { mountExplorer } from "./explorer";
 import { mountGrid } from "./grid";
 import { PatternStore } from "./patterns";
-import type { AnyModel } from "./types";
+import type { AnyModel } from "./protocol";
 
 interface RenderProps { model: AnyModel; el: HTMLElement; signal?: AbortSignal }
 

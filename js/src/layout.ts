@@ -1,6 +1,6 @@
 // Geometry and data shaping for the views: pure functions, no DOM.
 
-import type { CatalogEntry, Head, Unit } from "./types";
+import type { CatalogEntry, Head, Unit } from "./protocol";
 
 export interface Edge { q: number; k: number; w: number; head: number }
 
@@ -161,4 +161,3 @@ export function toggleHead(heads: Head[], h: Head, max = 8): Head[] {
   return [...heads, h].slice(-max);
 }
 
-export const headKey = (l: number, h: number) => `${l}.${h}`;

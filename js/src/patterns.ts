@@ -3,7 +3,7 @@
 // reply). Blocks embedded by a static export ("preload") are used first.
 
 import { decodePacked } from "./codec";
-import type { AnyModel, Packed } from "./types";
+import { headKey, type AnyModel, type Packed, type PatternRequest, type Reply } from "./protocol";
 
 export interface Pattern { n: number; data: Float32Array }
 
@@ -13,7 +13,7 @@ const newRid = () => `${Date.now().toString(36)}-${++counter}-${Math.random().to
 export class PatternStore {
   private cache = new Map<string, Promise<Pattern>>();
   private waiting = new Map<string, { resolve: (p: Pattern) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private onMsg = (msg: any, buffers: any[]) => {
+  private onMsg = (msg: Reply, buffers: DataView[]) => {
     if (!msg || typeof msg.rid !== "string") return;
     const w = this.waiting.get(msg.rid);
     if (!w) return;
@@ -24,7 +24,7 @@ export class PatternStore {
         const p: Packed = { shape: msg.shape, dtype: msg.dtype, buf: buffers[0], scale: buffers[1] };
         w.resolve({ n: msg.shape[0], data: decodePacked(p) });
       } catch (e) { w.reject(e as Error); }
-    } else w.reject(new Error(String(msg.message ?? "no pattern in reply")));
+    } else w.reject(new Error(msg.kind === "error" ? msg.message : "no pattern in reply"));
   };
 
   constructor(private model: AnyModel, private timeoutMs = 20_000) {
@@ -42,13 +42,13 @@ export class PatternStore {
 
   /** Token-level [T, T] attention of one head. */
   get(layer: number, head: number): Promise<Pattern> {
-    const key = `${layer}.${head}`;
+    const key = headKey(layer, head);
     const hit = this.cache.get(key);
     if (hit) return hit;
     const pre = (this.model.get("preload") as Record<string, Packed> | undefined)?.[key];
     let p: Promise<Pattern>;
     if (pre) p = Promise.resolve({ n: pre.shape[0], data: decodePacked(pre) });
-    else if (this.model.get("_static")) p = Promise.reject(new Error(`L${layer}.${head} is not embedded in this page`));
+    else if (this.model.get("_static")) p = Promise.reject(new Error(`${key} is not embedded in this page`));
     else p = this.request(layer, head);
     p.catch(() => this.cache.delete(key));   // allow a retry after an error
     this.cache.set(key, p);
@@ -63,7 +63,8 @@ export class PatternStore {
         reject(new Error("no reply from the kernel (is it running? re-run the cell)"));
       }, this.timeoutMs);
       this.waiting.set(rid, { resolve, reject, timer });
-      this.model.send({ kind: "pattern", rid, layer, head });
+      const request: PatternRequest = { kind: "pattern", rid, layer, head };
+      this.model.send(request);
     });
   }
 }

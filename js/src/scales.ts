@@ -97,7 +97,3 @@ export function fmtP(v: number | null | undefined): string {
   return fmt(v);
 }
 
-/** "L3.5" label for layer 3, head 5 (0-indexed). */
-export function headLabel(layer: number, head: number): string {
-  return `L${layer}.${head}`;
-}

@@ -3,7 +3,7 @@ import {
   aggregateUnits, arcHeight, arcPath, autoMode, cellAt, edgeStyle, filterEntries, gridMove,
   matrixCell, selectEdges, stagesOf, toggleHead, tokenUnits, unitPositions,
 } from "../src/layout";
-import type { CatalogEntry, Unit } from "../src/types";
+import type { CatalogEntry, Unit } from "../src/protocol";
 
 const M = new Float32Array([
   0.7, 0.2, 0.1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cividis, contrastColor, extent, fmt, fmtP, headColor, headLabel, hexToRgb, luminance, mix, normalizer, rgbToHex, viridis } from "../src/scales";
+import { cividis, contrastColor, extent, fmt, fmtP, headColor, hexToRgb, luminance, mix, normalizer, rgbToHex, viridis } from "../src/scales";
 
 describe("scales", () => {
   it("viridis hits its end points and is monotone in luminance", () => {
@@ -59,6 +59,5 @@ describe("scales", () => {
     expect(fmt(0.00001234)).toBe("1.2e-5");
     expect(fmtP(0.00001)).toBe("< 1e-4");
     expect(fmtP(0.0312)).toBe("0.0312");
-    expect(headLabel(3, 5)).toBe("L3.5");
   });
 });

@@ -26,7 +26,7 @@ ARTIFACTS = REPO / "test-artifacts" / "scan-report"
 def scan(minilm, tmp_path_factory):
     """A default-style scan (every default role, sentences and pairs) on a small subset."""
     import headlab as hl
-    from headlab.html_report import write_html
+    from headlab.report.html import write_html
 
     texts = hl.corpus.sentences(16) + hl.corpus.pairs(6)
     report = minilm.roles(texts, n_boot=200)

@@ -21,7 +21,7 @@ XSS = "<img src=x onerror=alert(1)>"
 SETUP = r'''
 import numpy as np, pandas as pd
 from types import SimpleNamespace
-import headlab.widgets as W
+import headlab.views as W
 from headlab.model import load, Attention
 from headlab.text import Sample
 m = load()
@@ -93,19 +93,19 @@ def test_explorer_grid_click_updates_arcs_and_python(nb, artifacts):
     expect(ex.locator(".headlab-grid-svg rect.headlab-cell")).to_have_count(6 * 12)
     body = ex.locator(".headlab-att-body")
     expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
-    expect(body).to_have_attribute("data-heads", "0.0")
+    expect(body).to_have_attribute("data-heads", "L0H0")
     before = arcs_signature(ex)
     assert before, "no arcs for the initial head"
     t0 = time.perf_counter()
     ex.locator('.headlab-cell[data-layer="3"][data-head="5"]').click()
-    expect(body).to_have_attribute("data-heads", "3.5")
+    expect(body).to_have_attribute("data-heads", "L3H5")
     expect(body).to_have_attribute("data-state", "ready")
     print(f"click-to-arcs {1000 * (time.perf_counter() - t0):.0f} ms")
     after = arcs_signature(ex)
     assert after and after != before
-    assert all(s.startswith("3.5:") for s in after)
+    assert all(s.startswith("L3H5:") for s in after)
     expect(ex.locator(".headlab-sel[data-layer='3'][data-head='5']")).to_have_count(1)
-    expect(ex.locator(".headlab-head-info")).to_contain_text("Head L3.5")
+    expect(ex.locator(".headlab-head-info")).to_contain_text("Head L3H5")
     text = wait_python(nb, CELL_PRINT, "SELECTED (3, 5)")
     assert "SELECTED (3, 5) [[3, 5]] [(3, 5)]" in text   # observer fired once
     ex.screenshot(path=str(artifacts / "explorer-click.png"))
@@ -115,11 +115,11 @@ def test_shift_click_overlays_heads_in_distinct_colours(nb):
     ex = nb.cell(CELL_EX)
     ex.locator('.headlab-cell[data-layer="4"][data-head="2"]').click(modifiers=["Shift"])
     body = ex.locator(".headlab-att-body")
-    expect(body).to_have_attribute("data-heads", "3.5,4.2")
+    expect(body).to_have_attribute("data-heads", "L3H5,L4H2")
     expect(body).to_have_attribute("data-state", "ready")
     heads = set(ex.locator(".headlab-arc").evaluate_all("els => els.map(e => e.dataset.head)"))
     colours = set(ex.locator("path.headlab-arc").evaluate_all("els => els.map(e => e.getAttribute('stroke'))"))
-    assert heads == {"3.5", "4.2"} and len(colours) == 2
+    assert heads == {"L3H5", "L4H2"} and len(colours) == 2
     expect(ex.locator(".headlab-chip")).to_have_count(2)
     # the notebook's own shift-click cell selection was not triggered
     assert nb.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.filter(c => window.jupyterapp.shell.currentWidget.content.isSelectedOrActive(c)).length") == 1
@@ -132,7 +132,7 @@ def test_hover_shows_tooltip_with_stats_and_catalogue(nb):
     g.locator('.headlab-cell[data-layer="2"][data-head="1"]').hover()
     tip = g.locator(".headlab-tooltip")
     expect(tip).to_be_visible()
-    expect(tip).to_contain_text("L2.1 · a")
+    expect(tip).to_contain_text("L2H1 · a")
     expect(tip).to_contain_text("CI [0, 9]")
     expect(tip).to_contain_text("q 0.008")
     expect(tip).to_contain_text("significant")
@@ -159,7 +159,7 @@ def test_python_sets_selected_and_view_follows(nb):
     wait_output(nb, CELL_SET, "SET")
     ex = nb.cell(CELL_EX)
     expect(ex.locator(".headlab-sel[data-layer='1'][data-head='1']")).to_have_count(1)
-    expect(ex.locator(".headlab-att-body")).to_have_attribute("data-heads", "1.1")
+    expect(ex.locator(".headlab-att-body")).to_have_attribute("data-heads", "L1H1")
 
 
 def test_catalogue_pick_lights_up_heads(nb):
@@ -253,7 +253,7 @@ def test_static_export_works_with_network_blocked(nb, lab, chromium, artifacts):
     expect(page.locator("rect.headlab-cell")).to_have_count(72)
     page.locator('.headlab-cell[data-layer="5"][data-head="7"]').click()
     body = page.locator(".headlab-att-body")
-    expect(body).to_have_attribute("data-heads", "5.7")
+    expect(body).to_have_attribute("data-heads", "L5H7")
     expect(body).to_have_attribute("data-state", "ready")
     assert page.locator(".headlab-arc").count() > 0
     page.screenshot(path=str(artifacts / "export-offline.png"), full_page=True)

@@ -14,7 +14,7 @@ CELLS = [
     r'''
 import pandas as pd
 from types import SimpleNamespace
-import headlab.widgets as W
+import headlab.views as W
 rows = [dict(role="a", layer=l, head=h, score=float(l + h), q_value=0.01 * h, significant=h < 2) for l in range(3) for h in range(5)]
 rep = SimpleNamespace(table=pd.DataFrame(rows), roles=["a"], n_layers=3, n_heads=5, alpha=0.05, model_name="stand-in")
 grid = W.HeadGrid(rep)

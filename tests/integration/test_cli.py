@@ -221,7 +221,7 @@ def _synthetic_report(model_name: str, roles, method="lift", seed=0):
 
 
 def test_html_escapes_and_appends_sections(tmp_path):
-    from headlab.html_report import write_html
+    from headlab.report.html import write_html
 
     evil = '<script>alert("x")</script>'
     rep = _synthetic_report(f"model {evil}", ["local", f"r{evil}"])

@@ -10,7 +10,8 @@ from headlab import corpus
 from headlab.capture import make_batches
 from headlab.errors import InputError, UnknownRoleError
 from headlab.roles import as_sieve_result, resolve
-from headlab.roles.analyse import _reduce, _sieves_for, _stack, role_samples
+from headlab.analyses.text_roles import _reduce, _stack, role_samples
+from headlab.roles import sieve_for
 from headlab.scores import sieve_bias, sieve_lift
 
 TEXTS = corpus.sentences(24, seed=1) + corpus.pairs(12, seed=1)
@@ -124,9 +125,9 @@ def _null_batches(minilm, n_texts=48):
     roles = resolve(None, "text")
     roles = [r for r in roles if hl.roles.applicable(r, minilm.tokenize(texts[0])[0], False) or True]
     samples = minilm.tokenize(texts)
-    per_sample = [[_sieves_for(r, s, False) for r in roles] for s in samples]
+    per_sample = [[sieve_for(r, s, False) for r in roles] for s in samples]
     batches = list(make_batches(samples, 16, 0, causal=False))
-    stacks = [_stack(b, per_sample, len(roles)) for b in batches]
+    stacks = [_stack(b, [per_sample[i] for i in b.index], len(roles)) for b in batches]
     return roles, samples, batches, stacks, per_sample
 
 

@@ -5,9 +5,9 @@ import pytest
 
 from headlab import roles as R
 from headlab.errors import InputError, UnknownRoleError
+from headlab.views.payload import quick_scores
 
 
-# ---------------------------------------------------------------- built-in sieves
 def test_registry_unknown_role_suggests_and_user_roles(minilm):
     with pytest.raises(UnknownRoleError, match="'local'"):
         R.get("locl")
@@ -24,7 +24,7 @@ def test_registry_unknown_role_suggests_and_user_roles(minilm):
         assert "first_word" in R.names()
         assert "first_word" not in [r.id for r in R.resolve(None, "text")]   # not a default
         att = minilm.attention("Hello there, friend.")
-        scores = R.quick_scores(att, ["first_word"])
+        scores = quick_scores(att, ["first_word"])
         assert scores["first_word"].shape == (6, 12)
         with pytest.raises(InputError, match="already registered"):
             R.register("first_word", first_word)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 
-import headlab.widgets as W
-from headlab._export import split_buffers
+import headlab.views as W
+from headlab.views.static_page import split_buffers
 
 # ---------------------------------------------------------------- attention
 def _reply(widget, content):

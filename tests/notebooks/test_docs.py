@@ -26,7 +26,7 @@ def _toctree_pages() -> list[str]:
 
 def test_every_page_of_the_toctree_exists():
     pages = _toctree_pages()
-    assert {"roles", "detectors", "catalog", "views", "cli", "api"} <= set(pages)
+    assert {"roles", "detectors", "methods", "catalog", "views", "cli", "architecture", "api"} <= set(pages)
     missing = [p for p in pages if not any((DOCS / f"{p}{ext}").is_file() for ext in (".md", ".rst"))]
     assert not missing, f"docs/index.md lists pages that do not exist: {missing}"
 
@@ -66,5 +66,5 @@ def test_sphinx_build_has_no_warnings(tmp_path):
         assert (out / f"{page}.html").is_file()
     api = (out / "api.html").read_text(encoding="utf-8")
     for name in ("headlab.load", "headlab.Report", "headlab.scores.sieve.sieve_lift", "headlab.stats.one_sample",
-                 "headlab.catalog.for_head", "headlab.widgets.HeadGrid"):
+                 "headlab.catalog.for_head", "headlab.views.HeadGrid"):
         assert f'id="{name}"' in api, f"{name} is missing from the API reference"

@@ -5,7 +5,7 @@ import pytest
 
 import headlab as hl
 from headlab import probes as P
-from headlab.ablate import AblationResult, confirm, probe_loss
+from headlab.analyses.ablate import AblationResult, confirm, probe_loss
 from headlab.errors import InputError, UnsupportedModelError
 
 from tiny_models import induction_circuit
@@ -21,7 +21,7 @@ def test_result_fields_table_and_determinism(gpt2_tiny):
     assert r.effect == pytest.approx(r.delta.mean()) and r.ci_low <= r.effect <= r.ci_high
     assert 0 <= r.p_value <= 1 and r.n == 6 and r.test.startswith("paired")
     t = r.table
-    assert list(t["heads"]) == ["1.0 1.1"] and {"effect", "ci_low", "ci_high", "p_value"} <= set(t.columns)
+    assert list(t["heads"]) == ["L1H0 L1H1"] and {"effect", "ci_low", "ci_high", "p_value"} <= set(t.columns)
     again = gpt2_tiny.ablate([(1, 0), (1, 1)], n=6, n_boot=200, length=10)
     np.testing.assert_array_equal(r.delta, again.delta)
     assert r.p_value == again.p_value and "effect=" in repr(r)
@@ -70,7 +70,7 @@ def test_role_metric_with_target_and_errors(gpt2_tiny, bert_tokenizer):
 
 
 def test_confirm_adds_causal_columns(gpt2_tiny):
-    rep = gpt2_tiny.detect(roles=["previous_token"], n=4, n_boot=100, margin=0.0)
+    rep = gpt2_tiny.detect(roles=["previous_token"], n=4, n_boot=100, min_effect=0.0)
     # force one "significant" head to exercise the path on a random model
     rep.table.loc[(rep.table["layer"] == 1) & (rep.table["head"] == 2), "significant"] = True
     table = confirm(gpt2_tiny, rep, n=4, n_boot=100)

@@ -7,7 +7,7 @@ import pytest
 
 import headlab as hl
 from headlab import probes as P
-from headlab.detect import score_repeated
+from headlab.analyses.probe_passes import score_repeated
 from headlab.errors import InputError, TooLongError, UnsupportedModelError
 from headlab.report import Report
 
@@ -30,7 +30,7 @@ def test_report_shape_roles_and_nulls(gpt2_tiny):
     params = rep.provenance["parameters"]
     # BERT's tokenizer has no BOS: the probe is 25 x 4 random tokens, no start token
     assert params["probe"]["bos"] is False and params["probe"]["T"] == 100
-    # share roles: null = uniform share on the same targets + margin; sink: Gu et al.'s 0.3
+    # share roles: null = uniform share on the same targets + min_effect; sink: Gu et al.'s 0.3
     u = np.mean(1 / np.arange(2, 101))
     assert params["baseline"]["previous_token"] == pytest.approx(u)
     assert rep.matrix("previous_token", "null")[0, 0] == pytest.approx(u + 0.1)
@@ -127,7 +127,7 @@ def test_bad_arguments(gpt2_tiny):
     with pytest.raises(InputError, match="text role"):
         gpt2_tiny.detect(roles=["local"], n=4)
     with pytest.raises(InputError):
-        gpt2_tiny.detect(roles=["previous_token"], n=4, margin=-1)
+        gpt2_tiny.detect(roles=["previous_token"], n=4, min_effect=-1)
 
 
 # ----------------------------------------------------------------------------- hand-wired circuit
@@ -159,7 +159,7 @@ def test_zero_variance_heads_get_the_exact_sign_test(circuit_report):
     t = circuit_report.table
     row = t[(t["role"] == "retrieval") & (t["layer"] == 1) & (t["head"] == 0)].iloc[0]
     assert row["sd"] == 0 and row["p_value"] == pytest.approx(0.5 ** row["n"]) and row["significant"]
-    assert "retrieval:1.0" in circuit_report.provenance["parameters"]["sign_test_rows"]
+    assert "retrieval:L1H0" in circuit_report.provenance["parameters"]["sign_test_rows"]
 
 
 # ----------------------------------------------------------------------------- toy-induction
@@ -178,7 +178,7 @@ def test_exclude_bos_changes_baseline_only_when_there_is_a_bos(circuit, gpt2_tin
 @pytest.mark.parametrize("excl", [{}, {"exclude_bos": True}, {"exclude_current_token": True},
                                   {"exclude_bos": True, "exclude_current_token": True}])
 def test_sparse_share_equals_target_share(excl):
-    from headlab.detect import _sparse_share
+    from headlab.analyses.probe_passes import _sparse_share
 
     rng = np.random.default_rng(0)
     B, H, T = 3, 2, 9

@@ -369,13 +369,12 @@ def test_catalog_missing_functions_leaves_empty_columns(monkeypatch):
 
 
 def test_show_delegates_to_headgrid(monkeypatch, rep):
-    fake = types.ModuleType("headlab.widgets")
+    fake = types.ModuleType("headlab.views")
     fake.HeadGrid = lambda report, **kw: ("grid", report, kw)
-    monkeypatch.setitem(sys.modules, "headlab.widgets", fake)
-    import headlab
-
-    monkeypatch.setattr(headlab, "widgets", fake, raising=False)
-    assert rep.show(role="a") == ("grid", rep, {"role": "a"})
+    monkeypatch.setitem(sys.modules, "headlab.views", fake)
+    grid, report, kw = rep.show(role="a")
+    assert (grid, report, kw["role"]) == ("grid", rep, "a")
+    assert isinstance(kw["catalog"], list)      # the catalogue summaries for the report's model
 
 
 # ------------------------------------------------------------------------ calibration

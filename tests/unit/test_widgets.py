@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import headlab.widgets as W
-from headlab._export import split_buffers, widget_payload
+import headlab.views.widgets as W
+from headlab.views import codec, payload
+from headlab.views.static_page import split_buffers, widget_payload
 from headlab.errors import InputError
 from headlab.model import Attention
 from headlab.text import Sample
@@ -63,39 +64,43 @@ FAKE_CATALOG = [
 
 
 @pytest.fixture
-def catalog(monkeypatch):
-    monkeypatch.setattr(W, "_catalog_entries", lambda: [W._entry_summary(e) for e in FAKE_CATALOG])
+def catalog():
+    """View-ready catalogue summaries for the model "fake-model" (what hl.explore / rep.show pass)."""
+    out = [payload._entry_summary(e) for e in FAKE_CATALOG]
+    for e in out:
+        e["known_instances"] = [k for k in e["known_instances"] if k["model"].endswith("fake-model")]
+    return out
 
 
 # ---------------------------------------------------------------- packing
 @pytest.mark.parametrize("dtype,tol", [("float32", 0), ("float16", 1e-3), ("uint8", 1 / 255)])
 def test_pack_round_trip(dtype, tol):
     a = np.random.default_rng(0).random((5, 7)).astype(np.float32)
-    p = W.pack_array(a, dtype)
+    p = codec.pack_array(a, dtype)
     assert p["dtype"] == dtype and p["shape"] == [5, 7]
-    back = W.unpack_array(p)
+    back = codec.unpack_array(p)
     # uint8 is relative to each row's maximum
     assert np.allclose(back, a, atol=tol * (a.max(1, keepdims=True) if dtype == "uint8" else 1))
 
 
 def test_pack_uint8_keeps_row_maxima_exact_and_handles_zero_rows():
     a = np.array([[0.0, 0.0], [0.2, 0.8]], np.float32)
-    back = W.unpack_array(W.pack_array(a, "uint8"))
+    back = codec.unpack_array(codec.pack_array(a, "uint8"))
     assert back[0].tolist() == [0, 0]
     assert back[1, 1] == pytest.approx(0.8)
-    assert len(bytes(W.pack_array(a, "uint8")["buf"])) == 4
+    assert len(bytes(codec.pack_array(a, "uint8")["buf"])) == 4
 
 
 def test_pack_rejects_unknown_encoding():
     with pytest.raises(InputError):
-        W.pack_array(np.zeros(2), "int64")
+        codec.pack_array(np.zeros(2), "int64")
 
 
 # ---------------------------------------------------------------- grid
 def test_grid_from_table_fills_fields_and_leaves_nan():
     rep = fake_report()
     table = rep.table[~((rep.table.role == "self") & (rep.table.layer == 1) & (rep.table["head"] == 2))]
-    g = W.grid_from_table(table, rep.roles, 2, 3, 0.05)
+    g = payload.grid_from_table(table, rep.roles, 2, 3, 0.05)
     assert g.shape == (2, 6, 2, 3) and g.dtype == np.float32
     row = rep.table[(rep.table.role == "previous") & (rep.table.layer == 1) & (rep.table["head"] == 0)].iloc[0]
     assert g[0, 0, 1, 0] == pytest.approx(row.score)
@@ -106,10 +111,10 @@ def test_grid_from_table_fills_fields_and_leaves_nan():
 
 def test_headgrid_traits_selection_and_observers(catalog):
     rep = fake_report()
-    g = W.HeadGrid(rep)
+    g = W.HeadGrid(rep, catalog=catalog)
     assert g._view == "grid" and g.role == "previous" and g.has_stats
     assert (g.n_layers, g.n_heads) == (2, 3)
-    assert g.matches == {"1.2": ["Previous Token Head"]}
+    assert g.matches == {"L1H2": ["Previous Token Head"]}
     seen = []
     g.observe(lambda ch: seen.append(ch["new"]), "selected")
     g.selected = [1, 2]
@@ -139,20 +144,20 @@ def test_headgrid_grid_is_binary_float32():
 def test_quick_scores_grid_has_no_stats():
     ex = W.Explorer(fake_attention(), roles=None)
     assert not ex.has_stats and ex.roles
-    assert np.isnan(W.unpack_array(ex.get_state()["grid"])[:, 4]).all()
+    assert np.isnan(codec.unpack_array(ex.get_state()["grid"])[:, 4]).all()
 
 
 # ---------------------------------------------------------------- attention
 def test_text_units_group_word_pieces_and_keep_specials():
     att = SimpleNamespace(tokens=["[CLS]", "un", "##able", "to", "[SEP]"], word_ids=[None, 0, 0, 1, None],
                           spans=[None, (0, 2), (2, 6), (7, 9), None], segment_ids=[0] * 5, text="unable to")
-    assert W.text_units(att) == [[0, 1, "[CLS]"], [1, 3, "unable"], [3, 4, "to"], [4, 5, "[SEP]"]]
+    assert payload.text_units(att) == [[0, 1, "[CLS]"], [1, 3, "unable"], [3, 4, "to"], [4, 5, "[SEP]"]]
 
 
 def test_text_units_for_a_pair_uses_each_segment_text():
     att = SimpleNamespace(tokens=["[CLS]", "a", "[SEP]", "bb", "[SEP]"], word_ids=[None, 0, None, 1, None],
                           spans=[None, (0, 1), None, (0, 2), None], segment_ids=[0, 0, 0, 1, 1], text=("a", "bb"))
-    assert [u[2] for u in W.text_units(att)] == ["[CLS]", "a", "[SEP]", "bb", "[SEP]"]
+    assert [u[2] for u in payload.text_units(att)] == ["[CLS]", "a", "[SEP]", "bb", "[SEP]"]
 
 
 def _reply(widget, content):
@@ -170,13 +175,13 @@ def test_pattern_request_answers_one_head_as_binary(encoding):
     msg, bufs = _reply(v, {"kind": "pattern", "rid": "r1", "layer": 1, "head": 2})
     assert msg["kind"] == "pattern" and msg["rid"] == "r1" and msg["shape"] == [6, 6] and msg["dtype"] == encoding
     p = {"shape": msg["shape"], "dtype": msg["dtype"], "buf": bufs[0], "scale": bufs[1] if len(bufs) > 1 else None}
-    assert np.allclose(W.unpack_array(p), att.weights[1, 2], atol=4e-3)
+    assert np.allclose(codec.unpack_array(p), att.weights[1, 2], atol=4e-3)
 
 
 def test_pattern_request_errors_travel_back_and_other_messages_are_ignored():
     v = W.AttentionView(fake_attention())
     msg, _ = _reply(v, {"kind": "pattern", "rid": "r2", "layer": 9, "head": 0})
-    assert msg["kind"] == "error" and msg["rid"] == "r2" and "outside" in msg["message"]
+    assert msg["kind"] == "error" and msg["rid"] == "r2" and "does not exist" in msg["message"]
     sent = []
     v.send = lambda *a, **k: sent.append(a)
     v._on_custom_msg(v, {"kind": "other"}, [])
@@ -209,7 +214,7 @@ def test_attention_view_rejects_non_attention():
 # ---------------------------------------------------------------- explorer
 def test_explorer_links_selection_heads_and_catalogue(catalog):
     rep = fake_report()
-    ex = W.Explorer(fake_attention(), report=rep)
+    ex = W.Explorer(fake_attention(), report=rep, catalog=catalog)
     assert ex.has_stats and ex.roles == ["previous", "self"]
     ex.selected = (1, 0)
     assert ex.heads == [[1, 0]]
@@ -223,7 +228,7 @@ def test_explorer_links_selection_heads_and_catalogue(catalog):
         assert (r.layer, r.head) in kinds
     ex.entry = "previous_token_head"
     assert [1, 2] in ex.highlight and ex.highlight_label == "Previous Token Head"
-    # the synced catalogue keeps only this model's instances
+    # the synced catalogue is what the caller gave (narrowed to this model)
     entry = next(e for e in ex.catalog if e["id"] == "previous_token_head")
     assert entry["known_instances"] == [{"model": "org/fake-model", "layer": 1, "head": 2}]
     assert entry["stage"] == "KR"
@@ -254,7 +259,7 @@ def test_explorer_state_under_one_megabyte_at_512_tokens():
 
 # ---------------------------------------------------------------- catalogue browser
 def test_catalog_browser_normalises_entries():
-    b = W.CatalogBrowser("sink", entries=FAKE_CATALOG)
+    b = W.CatalogBrowser("sink", entries=[payload._entry_summary(e) for e in FAKE_CATALOG])
     assert b._view == "catalog" and b.query == "sink"
     assert [e["id"] for e in b.entries] == ["previous_token_head", "sink_head"]
     assert b.entries[1]["papers"] == [{"id": "P2"}]
@@ -282,8 +287,8 @@ def test_to_html_is_self_contained_and_script_safe(tmp_path):
     assert "_esm" not in p["state"] and p["esm"].strip()
     # every attention block embedded (small input), with its bytes at the recorded path
     paths = {tuple(b["path"][:2]) for b in p["buffers"]}
-    assert ("preload", "0.1") in paths and len([k for k in p["state"]["preload"]]) == 6
-    b = next(b for b in p["buffers"] if b["path"][:3] == ["preload", "0.1", "buf"])
+    assert ("preload", "L0H1") in paths and len([k for k in p["state"]["preload"]]) == 6
+    b = next(b for b in p["buffers"] if b["path"][:3] == ["preload", "L0H1", "buf"])
     assert len(base64.b64decode(b["data"])) == 36        # uint8 [6, 6]
 
 
@@ -291,9 +296,9 @@ def test_to_html_embeds_only_shown_heads_for_long_inputs():
     att = fake_attention(T=300, L=6, H=12, tokens=[f"w{i}" for i in range(300)])
     v = W.AttentionView(att, heads=[(2, 3)])
     p = widget_payload(v)
-    assert sorted(p["state"]["preload"]) == ["2.3"]
+    assert sorted(p["state"]["preload"]) == ["L2H3"]
     p = widget_payload(v, heads=[(0, 0), (5, 11)])
-    assert sorted(p["state"]["preload"]) == ["0.0", "5.11"]
+    assert sorted(p["state"]["preload"]) == ["L0H0", "L5H11"]
 
 
 def test_grid_export_has_no_preload():
@@ -307,11 +312,11 @@ def test_report_catalogue_columns_feed_tooltips(catalog):
     t["published"] = [["previous_token_head"] if (l, h) == (0, 1) else [] for l, h in zip(t["layer"], t["head"])]
     t["catalog"] = [["previous_token_head"] if (r == "previous" and s) else [] for r, s in zip(t["role"], t["significant"])]
     rep.table = t
-    g = W.HeadGrid(rep)
-    assert g.matches["0.1"] == ["Previous Token Head"]          # published, id mapped to its name
-    assert g.matches["1.2"] == ["Previous Token Head"]          # known instance of this model
+    g = W.HeadGrid(rep, catalog=catalog)
+    assert g.matches["L0H1"] == ["Previous Token Head"]          # published, id mapped to its name
+    assert g.matches["L1H2"] == ["Previous Token Head"]          # known instance of this model
     sig = t[(t.role == "previous") & t.significant]
-    assert set(g.role_matches["previous"]) == {f"{l}.{h}" for l, h in zip(sig["layer"], sig["head"])}
+    assert set(g.role_matches["previous"]) == {f"L{l}H{h}" for l, h in zip(sig["layer"], sig["head"])}
     assert "self" not in g.role_matches
-    ex = W.Explorer(fake_attention(), report=rep)
+    ex = W.Explorer(fake_attention(), report=rep, catalog=catalog)
     assert ex.role_matches == g.role_matches

@@ -13,7 +13,8 @@ import html
 import json
 import pathlib
 
-STATIC = pathlib.Path(__file__).parent / "static"
+#: the front-end bundle built from js/ (shipped in the wheel)
+STATIC = pathlib.Path(__file__).parent.parent / "static"
 PAYLOAD_TYPE = "application/vnd.headlab.widget+json"
 _DROP = {"_esm", "_css", "_anywidget_id", "layout", "_dom_classes", "tabbable", "tooltip", "comm"}
 

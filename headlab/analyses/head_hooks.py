@@ -33,10 +33,9 @@ import torch
 from torch import nn
 
 from headlab.errors import InputError, UnsupportedModelError
-from headlab.headspec import parse_heads  # noqa: F401  (re-exported for ablate)
 
 __all__ = ["OutputProjection", "output_projections", "head_hook", "head_contributions",
-           "ablation", "parse_heads", "head_means", "final_norm", "unembedding", "direct_logits"]
+           "ablation", "head_means", "final_norm", "unembedding", "has_lm_head", "direct_logits"]
 
 _PROJ_NAMES = ("o_proj", "c_proj", "dense", "out_proj", "out_lin", "wo")
 
@@ -222,6 +221,13 @@ def final_norm(m) -> nn.Module:
         f"Could not find the final norm of {type(m._core).__name__}; the direct path to the logits "
         "(copying score) supports GPT-2, GPT-NeoX, Llama/Mistral and Qwen2 models."
     )
+
+
+def has_lm_head(m) -> bool:
+    """Whether the model has a language-model head with a weight (``unembedding`` would work)."""
+    get = getattr(m.model, "get_output_embeddings", None)
+    head = get() if callable(get) else None
+    return getattr(head, "weight", None) is not None
 
 
 def unembedding(m) -> torch.Tensor:

@@ -1,6 +1,11 @@
-// Shapes of the synced traits (Python: headlab/widgets.py) and of the AFM model API we use.
+// The contract with the Python widgets (headlab/views/protocol.py is its twin, and
+// tests/unit/test_protocol.py holds the two to each other): the synced traits of every view,
+// the custom messages, and the key of a head in every map.
 
-/** A numpy array sent by `headlab.widgets._pack`: the bytes arrive as a DataView. */
+/** The one name and map key of a head: "L1H8" (0-indexed), as in headlab/head_names.py. */
+export const headKey = (layer: number, head: number): string => `L${layer}H${head}`;
+
+/** A numpy array sent by `headlab.views.codec.pack_array`: the bytes arrive as a DataView. */
 export interface Packed {
   shape: number[];
   dtype: "float32" | "float16" | "uint8";
@@ -35,9 +40,9 @@ export interface GridTraits {
   fields: string[];
   has_stats: boolean;
   alpha: number;
-  /** "layer.head" -> catalogue names known for that head */
+  /** head key ("L1H2") -> catalogue names known for that head */
   matches: Record<string, string[]>;
-  /** role -> "layer.head" -> catalogue types a significant head of that role is consistent with */
+  /** role -> head key -> catalogue types a significant head of that role is consistent with */
   role_matches: Record<string, Record<string, string[]>>;
   selected: Head | null;
   highlight: Head[];
@@ -53,7 +58,7 @@ export interface AttentionTraits {
   level: "token" | "word";
   top_k: number;
   threshold: number;
-  /** export only: "layer.head" -> packed [T, T] block */
+  /** kernel-free pages only: head key -> packed [T, T] block */
   preload?: Record<string, Packed>;
   _static?: boolean;
 }
@@ -90,3 +95,30 @@ export interface AnyModel<T = AllTraits> {
   off(event?: string | null, cb?: Callback | null): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
 }
+
+/** Page -> kernel: ask for one head's pattern. */
+export interface PatternRequest {
+  kind: "pattern";
+  rid: string;
+  layer: number;
+  head: number;
+}
+
+/** Kernel -> page: the pattern, with its bytes (and uint8 row scales) as buffers. */
+export interface PatternReply {
+  kind: "pattern";
+  rid: string;
+  layer: number;
+  head: number;
+  shape: number[];
+  dtype: Packed["dtype"];
+}
+
+/** Kernel -> page: the request failed; `message` says why and what to do. */
+export interface ErrorReply {
+  kind: "error";
+  rid: string;
+  message: string;
+}
+
+export type Reply = PatternReply | ErrorReply;

@@ -6,7 +6,8 @@ import torch
 import headlab as hl
 from headlab.capture import make_batches
 from headlab.errors import InputError
-from headlab.heads import ablation, head_contributions, head_hook, head_means, output_projections, parse_heads
+from headlab.analyses.head_hooks import ablation, head_contributions, head_hook, head_means, output_projections
+from headlab.head_names import parse_heads
 
 from tiny_models import build
 

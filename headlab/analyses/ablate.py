@@ -29,15 +29,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from headlab import heads as HD
 from headlab import probes as P
 from headlab import stats
+from headlab import validate as V
+from headlab.analyses import head_hooks as HD
+from headlab.analyses.probe_passes import score_repeated, score_retrieval
 from headlab.errors import InputError, UnsupportedModelError
+from headlab.head_names import head_label, parse_heads
+from headlab.roles.probe_specs import DEFAULT_N, SPECS
 
 __all__ = ["ablate", "AblationResult", "confirm", "probe_loss", "DEFAULT_N"]
 
-DEFAULT_N = 50
-_ROLE_METRICS = ("previous_token", "duplicate_token", "induction", "sink", "copying", "retrieval")
+
+def _names(heads) -> str:
+    return " ".join(head_label(layer, head) for layer, head in heads)
 
 
 @dataclass
@@ -78,17 +83,16 @@ class AblationResult:
         import pandas as pd
 
         return pd.DataFrame([{
-            "heads": " ".join(f"{layer}.{head}" for layer, head in self.heads),
+            "heads": _names(self.heads),
             "mode": self.mode, "probe": self.probe, "metric": self.metric,
-            "target": None if self.target is None else " ".join(f"{a}.{b}" for a, b in self.target),
+            "target": None if self.target is None else _names(self.target),
             "clean": float(np.nanmean(self.clean)), "ablated": float(np.nanmean(self.ablated)),
             "effect": self.effect, "ci_low": self.ci_low, "ci_high": self.ci_high,
             "p_value": self.p_value, "n": self.n, "test": self.test,
         }])
 
     def __repr__(self) -> str:
-        hs = ", ".join(f"{layer}.{head}" for layer, head in self.heads)
-        return (f"AblationResult(heads=[{hs}], mode={self.mode!r}, metric={self.metric!r}, "
+        return (f"AblationResult(heads=[{_names(self.heads)}], mode={self.mode!r}, metric={self.metric!r}, "
                 f"effect={self.effect:+.4g} [{self.ci_low:+.4g}, {self.ci_high:+.4g}], p={self.p_value:.3g}, n={self.n})")
 
 
@@ -116,8 +120,6 @@ def probe_loss(m, probes: P.ProbeSet, batch_size: int = 16) -> np.ndarray:
 
 
 def _role_metric(m, probes, role, target, batch_size):
-    from headlab.detect import score_repeated, score_retrieval
-
     if role == "retrieval":     # every trial counts here: a failed retrieval is the effect to measure
         sc, _, _ = score_retrieval(m, probes, batch_size=batch_size, min_recall=-1.0)
     else:
@@ -132,7 +134,7 @@ def _probe_set(m, probe, n, seed, length, batch_size=None) -> P.ProbeSet:
         raise InputError("probe must be a role id ('induction', 'retrieval', ...), 'repeated', 'needle' or a ProbeSet.")
     if probe in ("retrieval", "needle"):
         return P.needle_haystack(m, n=n, seed=seed, haystack=40 if length is None else length, fit=length is None)
-    if probe in ("repeated",) + _ROLE_METRICS:
+    if probe == "repeated" or (probe in SPECS and SPECS[probe].probe == "repeated"):
         return P.repeated_tokens(m, n=n, seed=seed, length=25 if length is None else length, fit=length is None)
     raise InputError(f"Unknown probe {probe!r}: use a probe role id (e.g. 'induction', 'retrieval'), "
                      "'repeated', 'needle' or a ProbeSet.")
@@ -204,22 +206,21 @@ def _result(heads, mode, probes, metric, target, clean, abl, test, n_boot, ci_le
 
 
 def _check_common(m, mode, metric, target):
-    if mode not in ("zero", "mean"):
-        raise InputError(f"mode must be 'zero' or 'mean', got {mode!r}.")
-    if metric != "loss" and metric not in _ROLE_METRICS:
-        raise InputError(f"metric must be 'loss' or a probe role id ({', '.join(_ROLE_METRICS)}), got {metric!r}.")
+    V.choice("mode", mode, ("zero", "mean"))
+    if metric != "loss" and metric not in SPECS:
+        raise InputError(f"metric must be 'loss' or a probe role id ({', '.join(SPECS)}), got {V.describe(metric)}.")
     if metric == "loss":
         if target is not None:
             raise InputError("target= is only used with a role metric (metric='induction', ...).")
         return None
     if target is None:
         raise InputError(f"metric={metric!r} needs target=(layer, head): the head whose {metric} score to measure.")
-    if metric in ("induction", "retrieval", "copying") and not m.is_causal:
-        raise UnsupportedModelError(f"The {metric!r} score is defined for causal models; this model is an encoder.")
-    return HD.parse_heads(target, m.n_layers, m.n_heads)
+    if SPECS[metric].causal_only and not m.is_causal:
+        raise UnsupportedModelError(f"The {metric!r} score is defined for causal models and this model is an "
+                                    "encoder; use previous_token, duplicate_token or sink as the metric.")
+    return parse_heads(target, m.n_layers, m.n_heads)
 
 
-# ----------------------------------------------------------------------------- public
 def ablate(m, heads, *, probe="induction", mode: str = "zero", metric: str = "loss", target=None,
            n: int | None = None, seed: int = 0, length: int | None = None, test: str = "t",
            n_boot: int = 2000, ci_level: float = 0.95, batch_size: int = 16) -> AblationResult:
@@ -234,7 +235,7 @@ def ablate(m, heads, *, probe="induction", mode: str = "zero", metric: str = "lo
         mode: ``"zero"`` or ``"mean"`` (mean output per position over the same probes).
         metric: ``"loss"`` (loss on the predictable tokens; causal LMs) or a role id with
             ``target=(layer, head)`` (that head's per-probe role score).
-        n: number of probes (default 50); seed: their seed; length: run length (repeated) or
+        n: number of probes (default ``DEFAULT_N`` = 100, as in ``m.detect``); seed: their seed; length: run length (repeated) or
             haystack length (needle), fitted to the model when not given.
         test: paired test (``"t"``, ``"wilcoxon"``, ``"signflip"``), two-sided.
         n_boot, ci_level: bootstrap CI of the mean change.
@@ -244,15 +245,17 @@ def ablate(m, heads, *, probe="induction", mode: str = "zero", metric: str = "lo
         ``.delta`` per probe, ``.table``).
     """
     tgt = _check_common(m, mode, metric, target)
-    hs = HD.parse_heads(heads, m.n_layers, m.n_heads)
-    n = DEFAULT_N if n is None else n
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
-        raise InputError(f"n must be an integer >= 2, got {n!r}.")
-    probes = _probe_set(m, probe, int(n), seed, length)
-    if metric == "retrieval" and probes.kind != "needle":
-        raise InputError("metric='retrieval' needs needle probes: pass probe='retrieval'.")
-    if metric in ("previous_token", "duplicate_token", "induction", "sink", "copying") and probes.kind != "repeated":
-        raise InputError(f"metric={metric!r} is scored on repeated-token probes: pass probe='induction'.")
+    hs = parse_heads(heads, m.n_layers, m.n_heads)
+    n = V.integer("n", DEFAULT_N if n is None else n, min=2, max=100_000, example=DEFAULT_N)
+    seed = V.seed(seed)
+    batch_size = V.integer("batch_size", batch_size, min=1, max=4096, example=16)
+    if length is not None:
+        V.integer("length", length, min=1, max=10_000_000)
+    V.choice("test", test, stats.TESTS)
+    probes = _probe_set(m, probe, n, seed, length)
+    if metric != "loss" and SPECS[metric].probe != probes.kind:
+        want = "retrieval" if SPECS[metric].probe == "needle" else "induction"
+        raise InputError(f"metric={metric!r} is scored on {SPECS[metric].probe} probes: pass probe={want!r}.")
     runner = _Runner(m, probes, metric, tgt, batch_size)
     clean = runner.clean
     abl = runner.ablated(hs, mode)
@@ -272,14 +275,18 @@ def confirm(m, report, roles=None, *, mode: str = "mean", n: int | None = None, 
     to ``report.provenance["parameters"]["causal"]``. Returns the table.
     """
     if not m.is_causal:
-        raise UnsupportedModelError("Causal confirmation measures next-token loss and needs a causal LM.")
+        raise UnsupportedModelError("Causal confirmation measures next-token loss and needs a causal LM; "
+                                    "on an encoder, ablate with a role metric: m.ablate(heads, metric='sink', "
+                                    "target=(layer, head)).")
     roles = report.roles if roles is None else ([roles] if isinstance(roles, str) else list(roles))
-    n = DEFAULT_N if n is None else int(n)
+    n = V.integer("n", DEFAULT_N if n is None else n, min=2, max=100_000, example=DEFAULT_N)
+    V.choice("mode", mode, ("zero", "mean"))
+    V.choice("correction", correction, stats.CORRECTIONS)
     table = report.table
     cols = {c: np.full(len(table), np.nan) for c in ("causal_effect", "causal_ci_low", "causal_ci_high", "causal_p")}
     runners: dict[str, _Runner] = {}
     for role in roles:
-        kind = "needle" if role == "retrieval" else "repeated"
+        kind = SPECS[role].probe
         for layer, head in report.significant(role):
             if kind not in runners:
                 runners[kind] = _Runner(m, _probe_set(m, kind, n, seed, None), "loss", None, batch_size)

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from headlab import corpus
+from headlab import validate as V
 from headlab.errors import InputError, MissingExtraError
-from headlab.roles import Role, applicable, as_sieve_result, resolve
-from headlab.text import Sample
+from headlab.report import Report
+from headlab.roles import Role, resolve, sieve_for
+from headlab.roles.syntax import nlp
+from headlab.stats import CORRECTIONS, TESTS
 
 METHODS = ("lift", "pande")
 
@@ -68,8 +72,6 @@ def _select_roles(m, roles) -> list[Role]:
             continue
         if "spacy" in role.requires:
             try:
-                from headlab.roles.syntax import nlp
-
                 nlp()
             except MissingExtraError:
                 if explicit:
@@ -83,23 +85,14 @@ def _select_roles(m, roles) -> list[Role]:
     return out
 
 
-def _sieves_for(role: Role, sample: Sample, causal: bool):
-    if not applicable(role, sample, causal):
-        return None
-    res = as_sieve_result(role.sieve(sample), len(sample))
-    if res is None or not res.sieve.any():
-        return None
-    return res
-
-
 def _stack(batch, per_sample: list[list], n_roles: int, method: str = "lift",
            block_index: int | None = None) -> _BatchSieves:
     B, T = batch.input_ids.shape
     S = torch.zeros((B, n_roles, T, T), dtype=torch.float32)
     qw = torch.zeros((B, n_roles, T), dtype=torch.float32)
-    for b, i in enumerate(batch.index):
+    for b in range(B):
         n_tok = batch.lengths[b]
-        for r, res in enumerate(per_sample[i]):
+        for r, res in enumerate(per_sample[b]):
             if res is None:
                 continue
             S[b, r, :n_tok, :n_tok] = torch.from_numpy(res.sieve)
@@ -153,15 +146,15 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     NaN marks samples to which a role does not apply (no sieve). ``method`` picks the
     per-sample score: ``"lift"`` (``sieve_lift``) or ``"pande"`` (``sieve_bias``).
     """
-    from headlab import corpus
-
-    if method not in METHODS:
-        raise InputError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+    V.choice("method", method, METHODS)
+    V.flag("block_entropy", block_entropy)
+    V.flag("truncate", truncate)
+    V.flag("progress", progress)
+    batch_size = V.integer("batch_size", batch_size, min=1, max=4096, example=16)
     if texts is None:
         texts = corpus.sentences() + corpus.pairs()
     chosen = _select_roles(m, roles)
     samples = m.tokenize(texts, truncate=truncate)
-    per_sample = [[_sieves_for(role, s, m.is_causal) for role in chosen] for s in samples]
 
     N, L, H, R = len(samples), m.n_layers, m.n_heads, len(chosen)
     out = np.full((R, N, L, H), np.nan, dtype=np.float32)
@@ -172,7 +165,10 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     def reducer(layer, A, batch):
         key = id(batch)
         if key not in cache:
+            # Sieves are built per batch, when its first layer arrives, and dropped with it:
+            # memory holds one batch's sieves, never the whole corpus's.
             cache.clear()
+            per_sample = [[sieve_for(role, s, m.is_causal) for role in chosen] for s in batch.samples]
             cache[key] = _stack(batch, per_sample, R, method, block_index)
         scores = _reduce(A, cache[key])                                  # [B, H, R]
         out[:, batch.index, layer, :] = scores.permute(2, 0, 1).numpy()
@@ -182,6 +178,28 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     if not per_role:
         raise InputError("No role applied to any of the texts (e.g. block needs pairs or several sentences).")
     return per_role, samples
+
+
+#: below this many samples the t-test and bootstrap CIs are rough; m.roles says so
+FEW_SAMPLES = 10
+
+
+def _warn_small(per_role: dict[str, np.ndarray], n_samples: int) -> None:
+    """Warn when the sample is too small to test: one text, few texts, or a role that applies
+    to fewer than two of them (its rows then show "n/a (n = 1)")."""
+    if n_samples == 1:
+        warnings.warn("Only one text: a test across samples needs at least two, so every p-value, q-value "
+                      "and CI is n/a (n = 1). Pass a list of texts, or leave texts out to use the built-in "
+                      "corpus; for one text, hl.explore(m, text) shows per-head scores.", stacklevel=3)
+        return
+    if n_samples < FEW_SAMPLES:
+        warnings.warn(f"Only {n_samples} texts: t-tests and bootstrap CIs across so few samples are rough. "
+                      f"Use at least {FEW_SAMPLES} texts (the built-in corpus has 656).", stacklevel=3)
+    untestable = [r for r, x in per_role.items() if int(np.any(np.isfinite(x), axis=(1, 2)).sum()) < 2]
+    if untestable:
+        warnings.warn(f"Roles that apply to fewer than two of the texts cannot be tested (their rows show n/a): "
+                      f"{', '.join(untestable)}. Add texts they apply to (e.g. block needs pairs or several "
+                      "sentences).", stacklevel=3)
 
 
 def analyse(
@@ -235,13 +253,19 @@ def analyse(
     Returns:
         ``hl.Report`` with one row per (role, layer, head).
     """
-    from headlab.report import Report
-
-    if not 0 < alpha < 1:
-        raise InputError("alpha must be between 0 and 1.")
+    alpha = V.number("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True, example=0.05)
+    tau = V.number("tau", tau, lo=0.0, example=3.0)
+    min_effect = V.number("min_effect", min_effect, lo=-1.0, hi=1.0, hi_open=True, example=0.1)
+    seed = V.seed(seed)
+    n_boot = V.integer("n_boot", n_boot, min=2, max=1_000_000, example=2000)
+    if correction is not None:
+        V.choice("correction", correction, CORRECTIONS)
+    if test is not None:
+        V.choice("test", test, TESTS)
     per_role, samples = role_samples(m, texts, roles, method=method, block_entropy=block_entropy,
                                      batch_size=batch_size, truncate=truncate, progress=progress)
     N = len(samples)
+    _warn_small(per_role, N)
     if method == "pande":
         null, correction, test = tau, correction or "none", test or "t"
     else:

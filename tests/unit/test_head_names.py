@@ -1,7 +1,7 @@
 import pytest
 
 from headlab.errors import InputError
-from headlab.headspec import parse_head, parse_heads
+from headlab.head_names import parse_head, parse_heads
 
 
 def test_head_spellings_agree():

@@ -12,7 +12,7 @@ Attention-share scores (previous-token, duplicate-token, induction) share one re
 each scored query ``i`` with target keys ``S_i`` the *share* is ``Σ_{j∈S_i} A_ij`` (rows
 renormalised over the keys that remain when ``exclude_bos`` / ``exclude_current_token``
 drop some), and the per-sample score is the mean share over the scored queries — one number
-per sample, so samples are the statistical unit (METHODS.md §7.1). :func:`uniform_share`
+per sample, so samples are the statistical unit (docs/methods.md#methods-unit). :func:`uniform_share`
 gives what uniform attention over the visible keys would score on the same targets; ``m.detect``
 tests ``score − uniform_share`` (a paired, length-aware null).
 
@@ -230,7 +230,7 @@ def duplicate_token_score(weights, token_ids, *, exclude_bos: bool = False,
 
     Definition: TransformerLens ``duplicate_token_head`` pattern; on repeated random tokens
     ``[x_1..x_T, x_1..x_T]`` this is the mean of ``A.diagonal(-T)`` used in the ARENA IOI
-    exercises (METHODS.md §5.2). Queries without an earlier copy are not scored.
+    exercises (docs/methods.md#methods-duplicate-token). Queries without an earlier copy are not scored.
 
     Args:
         weights: ``[..., T, T]``; token_ids: ``[T]`` or ``[..., T]``.
@@ -392,7 +392,7 @@ def pattern_score(weights, pattern, exclude_bos: bool = False, exclude_current_t
     with an empty pattern count as 0, as in TransformerLens; use the role scores above for
     scores that leave such rows out). ``"abs"``: ``1 − mean over rows of Σ_j |A_ij − P_ij|``.
 
-    Differences from TransformerLens (PEERS.md §5.6), on purpose:
+    Differences from TransformerLens (docs/methods.md#methods-pattern-score), on purpose:
 
     * the input is never modified (TransformerLens zeroes the BOS column and diagonal of the
       cached pattern in place);

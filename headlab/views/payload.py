@@ -1,0 +1,233 @@
+"""What the views show, computed from reports, scores and attention: grids, text units, catalogue links.
+
+Pure functions from headlab objects to the plain data the widgets sync (numbers as arrays,
+the rest as JSON); no widget and no front end here, so each is unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from headlab.errors import InputError, MissingExtraError
+from headlab.roles import resolve, sieve_for
+from headlab.scores.sieve import sieve_lift
+from headlab.views.protocol import GRID_FIELDS, head_key
+
+def _nan_col(sub, name):
+    if name in sub.columns:
+        return np.asarray(sub[name], dtype=np.float64)
+    return np.full(len(sub), np.nan)
+
+
+def grid_from_table(table, roles: Sequence[str], n_layers: int, n_heads: int, alpha: float) -> np.ndarray:
+    """Report table -> float32 ``[R, 6, L, H]`` (score, ci_low, ci_high, p, q, sig); NaN = missing."""
+    out = np.full((len(roles), len(GRID_FIELDS), n_layers, n_heads), np.nan, dtype=np.float32)
+    for r, role in enumerate(roles):
+        sub = table[table["role"] == role]
+        if not len(sub):
+            continue
+        li = np.asarray(sub["layer"], dtype=int)
+        hi = np.asarray(sub["head"], dtype=int)
+        ok = (li >= 0) & (li < n_layers) & (hi >= 0) & (hi < n_heads)
+        q = _nan_col(sub, "q_value")
+        if "significant" in sub.columns:
+            sig = np.asarray(sub["significant"].fillna(False), dtype=bool).astype(np.float64)
+        else:
+            sig = np.where(np.isfinite(q), (q < alpha).astype(np.float64), np.nan)
+        cols = [_nan_col(sub, "score"), _nan_col(sub, "ci_low"), _nan_col(sub, "ci_high"),
+                _nan_col(sub, "p_value"), q, sig]
+        for f, col in enumerate(cols):
+            out[r, f, li[ok], hi[ok]] = col[ok]
+    return out
+
+
+def grid_from_scores(scores: dict, n_layers: int, n_heads: int) -> tuple[list[str], np.ndarray]:
+    """``{role: [L, H]}`` -> (roles, float32 ``[R, 6, L, H]``) with only the score field filled."""
+    roles = list(scores)
+    out = np.full((len(roles), len(GRID_FIELDS), n_layers, n_heads), np.nan, dtype=np.float32)
+    for r, role in enumerate(roles):
+        m = np.asarray(scores[role], dtype=np.float32)
+        if m.shape != (n_layers, n_heads):
+            raise InputError(f"scores for role {role!r} have shape {m.shape}, expected ({n_layers}, {n_heads})")
+        out[r, 0] = m
+    return roles, out
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def _entry_summary(d: dict, instances: bool = True) -> dict:
+    """Normalise one catalogue entry to the fields the front end reads (all plain JSON)."""
+    stage = d.get("stage")
+    if isinstance(stage, dict):
+        stage = stage.get("primary") or stage.get("name") or ""
+    papers = []
+    for p in d.get("papers") or []:
+        if isinstance(p, str):
+            papers.append({"id": p})
+        elif isinstance(p, dict):
+            authors = p.get("authors")
+            if isinstance(authors, (list, tuple)):
+                authors = ", ".join(map(str, authors[:3])) + (" et al." if len(authors) > 3 else "")
+            papers.append({k: v for k, v in {
+                "id": _text(p.get("id")), "title": _text(p.get("title")), "year": p.get("year"),
+                "url": _text(p.get("url") or p.get("link") or (f"https://doi.org/{p['doi']}" if p.get("doi") else "")),
+                "authors": _text(authors),
+            }.items() if v not in (None, "")})
+    inst = []
+    for k in d.get("known_instances") or d.get("instances") or []:
+        if isinstance(k, dict):
+            inst.append({key: k[key] for key in ("model", "layer", "head", "note", "source") if k.get(key) is not None})
+    out = {
+        "id": _text(d.get("id")),
+        "name": _text(d.get("name") or d.get("id")),
+        "aliases": [str(a) for a in d.get("aliases") or []],
+        "stage": _text(stage),
+        "definition": " ".join(_text(d.get("definition")).split()),
+        "detector": [str(r) for r in d.get("detector") or []],
+        "papers": papers,
+    }
+    if instances:
+        out["known_instances"] = inst
+    return out
+
+
+def published_heads(entries: list[dict], n_layers: int, n_heads: int) -> dict[str, list[str]]:
+    """Head key -> names of the catalogue types published for that head.
+
+    ``entries`` are catalogue summaries (``headlab.catalog.links.summaries``) whose
+    ``known_instances`` were already narrowed to the model on display; instances outside the
+    model's ``n_layers x n_heads`` are ignored.
+    """
+    out: dict[str, list[str]] = {}
+    for e in entries:
+        for k in e.get("known_instances", []):
+            l, h = k.get("layer"), k.get("head")
+            if isinstance(l, int) and isinstance(h, int) and 0 <= l < n_layers and 0 <= h < n_heads:
+                names = out.setdefault(head_key(l, h), [])
+                if e["name"] not in names:
+                    names.append(e["name"])
+    return out
+
+
+def catalog_heads(entries: list[dict], roles: Sequence[str], grid: np.ndarray | None, has_stats: bool,
+                  n_layers: int, n_heads: int) -> dict[str, list]:
+    """Catalogue id -> heads linked to it: ``[layer, head, "known" | "detected" | "top"]``.
+
+    "known": published for this model; "detected": significant for a role that detects the
+    type; "top" (no statistics, one text): the three strongest heads of such a role.
+    """
+    role_index = {r: i for i, r in enumerate(roles)}
+    out: dict[str, list] = {}
+    for e in entries:
+        heads: dict[tuple[int, int], str] = {}
+        for k in e.get("known_instances", []):
+            l, h = k.get("layer"), k.get("head")
+            if isinstance(l, int) and isinstance(h, int) and 0 <= l < n_layers and 0 <= h < n_heads:
+                heads[(l, h)] = "known"
+        for role in e.get("detector", []):
+            r = role_index.get(role)
+            if r is None or grid is None:
+                continue
+            if has_stats:
+                sig = grid[r, GRID_FIELDS.index("sig")]
+                for l, h in zip(*np.nonzero(np.nan_to_num(sig) > 0)):
+                    heads.setdefault((int(l), int(h)), "detected")
+            else:
+                s = np.nan_to_num(grid[r, 0], nan=-np.inf).ravel()
+                for i in np.argsort(-s, kind="stable")[:3]:
+                    if np.isfinite(s[i]):
+                        heads.setdefault((int(i // n_heads), int(i % n_heads)), "top")
+        if heads:
+            out[e["id"]] = [[l, h, kind] for (l, h), kind in sorted(heads.items())]
+    return out
+
+
+def _as_list(v) -> list[str]:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [str(x) for x in v]
+    return [v] if isinstance(v, str) and v else []
+
+
+def report_matches(table, entries: list[dict], matches: dict[str, list[str]]):
+    """Merge a report's catalogue columns: ``published`` (types published for the head) into
+    ``matches``; ``catalog`` (types a significant role is consistent with) into role_matches."""
+    names = {e["id"]: e["name"] for e in entries}
+    matches = {k: list(v) for k, v in matches.items()}
+    role_matches: dict[str, dict[str, list[str]]] = {}
+    cols = [c for c in ("published", "catalog") if c in table.columns]
+    if not cols:
+        return matches, role_matches
+    for row in table[["role", "layer", "head", *cols]].itertuples(index=False):
+        key = head_key(int(row.layer), int(row.head))
+        for tid in _as_list(getattr(row, "published", None)):
+            lst = matches.setdefault(key, [])
+            if names.get(tid, tid) not in lst:
+                lst.append(names.get(tid, tid))
+        fits = [names.get(t, t) for t in _as_list(getattr(row, "catalog", None))]
+        if fits:
+            role_matches.setdefault(str(row.role), {})[key] = fits
+    return matches, role_matches
+
+
+
+
+def text_units(att) -> list[list]:
+    """Word groups of an Attention: ``[[first, end, label], ...]`` in token order.
+
+    Consecutive tokens with the same word id form a word; special tokens stay their own unit
+    (attention to [CLS] / [SEP] is often the largest share and worth seeing).
+    """
+    tokens = list(att.tokens)
+    word_ids = list(getattr(att, "word_ids", None) or [None] * len(tokens))
+    spans = list(getattr(att, "spans", None) or [None] * len(tokens))
+    segs = getattr(att, "segment_ids", None)
+    segs = [0] * len(tokens) if segs is None else [int(s) for s in segs]
+    text = getattr(att, "text", None)
+    texts = tuple(text) if isinstance(text, (tuple, list)) else ((text,) if isinstance(text, str) else ())
+    units: list[list] = []
+    i = 0
+    while i < len(tokens):
+        w = word_ids[i]
+        j = i + 1
+        if w is not None:
+            while j < len(tokens) and word_ids[j] == w and segs[j] == segs[i]:
+                j += 1
+        label = None
+        sp = [s for s in spans[i:j] if s is not None]
+        if w is not None and sp and segs[i] < len(texts):
+            label = texts[segs[i]][min(s[0] for s in sp):max(s[1] for s in sp)]
+        if not label:
+            label = "".join(t[2:] if t.startswith("##") else t for t in tokens[i:j]) if w is not None else tokens[i]
+        units.append([i, j, label])
+        i = j
+    return units
+
+
+def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
+    """Per-head role scores on one ``Attention`` (no statistics): role id -> float32 ``[L, H]``.
+
+    Uses the default (length-free lift) score; roles that do not apply to this text are left
+    out, and so are the syntactic roles when spaCy is missing and no roles were named. The
+    Explorer shows these when it is given no report.
+    """
+    out = {}
+    causal = bool(getattr(att, "is_causal", False))
+    T = len(att.tokens)
+    visible = np.tri(T, dtype=bool) if causal else np.ones((T, T), dtype=bool)
+    for role in resolve(roles, "text"):
+        try:
+            res = sieve_for(role, att.sample, causal)
+        except MissingExtraError:
+            if roles is not None:
+                raise
+            continue
+        if res is None:
+            continue
+        score = sieve_lift(att.weights, res.sieve, visible, res.query_weights)
+        if np.all(np.isfinite(score)):
+            out[role.id] = score.astype(np.float32)
+    return out

@@ -1,0 +1,61 @@
+"""The Python widgets, headlab/views/protocol.py and js/src/protocol.ts agree on every name."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from headlab.head_names import head_label
+from headlab.views import protocol, widgets
+
+TS = Path(__file__).resolve().parents[2] / "js" / "src" / "protocol.ts"
+#: fields the static hosts add to a model; never synced from Python
+PAGE_ONLY = {"preload", "_static"}
+#: traits anywidget / ipywidgets sync for every widget
+FRAMEWORK = {"_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip", "comm", "keys", "log"}
+
+
+def ts_interfaces() -> dict[str, tuple[list[str], list[str]]]:
+    """``{name: (parents, fields)}`` of every ``export interface`` in protocol.ts."""
+    text = TS.read_text(encoding="utf-8")
+    out = {}
+    for m in re.finditer(r"export interface (\w+)(?:<[^>]*>)?(?: extends ([\w, ]+))? \{(.*?)\n\}", text, re.S):
+        name, parents, body = m.group(1), m.group(2), m.group(3)
+        fields = re.findall(r"^\s{2}(\w+)\??:", body, re.M)
+        out[name] = ([p.strip() for p in parents.split(",")] if parents else [], fields)
+    return out
+
+
+def ts_fields(name: str, interfaces) -> set[str]:
+    parents, fields = interfaces[name]
+    out = set(fields)
+    for p in parents:
+        out |= ts_fields(p, interfaces)
+    return out
+
+
+@pytest.mark.parametrize("view,interface", [("grid", "GridTraits"), ("attention", "AttentionTraits"),
+                                            ("explorer", "ExplorerTraits"), ("catalog", "CatalogTraits")])
+def test_trait_names_match_typescript(view, interface):
+    interfaces = ts_interfaces()
+    common = {"_view", "title"}
+    assert ts_fields(interface, interfaces) - PAGE_ONLY == set(protocol.TRAITS[view]) - common
+    assert common <= ts_fields("AllTraits", interfaces)
+
+
+@pytest.mark.parametrize("view,cls", [("grid", widgets.HeadGrid), ("attention", widgets.AttentionView),
+                                      ("explorer", widgets.Explorer), ("catalog", widgets.CatalogBrowser)])
+def test_widget_classes_sync_exactly_the_protocol_traits(view, cls):
+    synced = {n for n in cls.class_trait_names(sync=True) if not n.startswith("_model_") and not n.startswith("_view_")}
+    assert synced - FRAMEWORK == set(protocol.TRAITS[view])
+
+
+@pytest.mark.parametrize("kind,interface", [("pattern_request", "PatternRequest"), ("pattern_reply", "PatternReply"),
+                                            ("error_reply", "ErrorReply")])
+def test_messages_match_typescript(kind, interface):
+    assert set(ts_interfaces()[interface][1]) == {"kind", *protocol.MESSAGES[kind]}
+
+
+def test_head_key_is_the_one_head_name():
+    assert protocol.head_key(3, 5) == head_label(3, 5) == "L3H5"
+    assert "`L${layer}H${head}`" in TS.read_text(encoding="utf-8")
