@@ -11,8 +11,13 @@ type, the probe data it needs, published instances in public models, and the pap
 >>> [i.type for i in catalog.for_head("gpt2", 10, 7)]
 ['copy_suppression_head', 'negative_name_mover_head']
 
-The data lives in YAML files next to this module and is checked against ``schema/catalog.schema.json``
-when first used. ``extend(path)`` adds a user's file, checked the same way.
+The data lives in YAML files next to this module. They follow ``schema/catalog.schema.json``; the test suite
+and ``scripts/check-catalog.py`` check that, so loading them at run time does not (it would import jsonschema
+and cost about a second of CPU). ``extend(path)`` adds a user's file, which is checked: size, nesting, YAML
+aliases, schema and cross-references.
+
+How results link to the catalogue (published heads of a measured model, types of a role, entry summaries for
+the views) is in ``headlab.catalog.links``; its functions are exported here too.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
+from headlab.catalog import links
+from headlab.catalog._export import export_json
 from headlab.catalog._loading import load_builtin, load_file
 from headlab.catalog._records import STAGE_NAMES, Entry, Homonym, Instance, Model, Paper, PaperLink
 from headlab.catalog._store import Catalog
+from headlab.catalog.links import heads_by_type, heads_of, known_model, summaries, summary, types_for_role
 from headlab.errors import CatalogError, MissingExtraError
 
 __all__ = [
@@ -41,10 +49,15 @@ __all__ = [
     "by_stage",
     "current",
     "entries",
+    "export_json",
     "extend",
     "for_head",
     "for_role",
     "get",
+    "heads_by_type",
+    "heads_of",
+    "known_model",
+    "links",
     "model",
     "models",
     "paper",
@@ -52,8 +65,17 @@ __all__ = [
     "reset",
     "schema_path",
     "search",
+    "summaries",
+    "summary",
     "types_for_head",
+    "types_for_role",
 ]
+
+
+def __dir__() -> list[str]:
+    # Only the public API: tab completion should not offer threading, Path or the private modules.
+    return sorted(__all__)
+
 
 #: The survey's four stages, code -> English name.
 STAGES = dict(STAGE_NAMES)
@@ -114,8 +136,11 @@ def types_for_head(model: str, layer: int, head: int) -> list[str]:
 
 
 def for_role(role_id: str) -> list[str]:
-    """Ids of the head types that the headlab role ``role_id`` detects (empty when none)."""
-    return list(current().by_role.get(role_id, ()))
+    """Ids of the head types that the headlab role ``role_id`` detects (empty when none).
+
+    The same as ``types_for_role`` (kept for existing code).
+    """
+    return types_for_role(role_id)
 
 
 def by_stage(stage: str | None, include_secondary: bool = False) -> list[Entry]:
@@ -184,9 +209,12 @@ def bibtex(ids: str | Iterable[str]) -> str:
 def extend(path: str | Path) -> list[str]:
     """Add a user's catalogue file (YAML or JSON, same schema as the built-in files).
 
-    The file may add head types, papers, instances (also for built-in types), models and probes. It is
-    checked like the built-in data; on any problem ``CatalogError`` names the file, line and entry, and the
-    catalogue stays as it was. Returns the ids of the head types the file adds.
+    The file may add head types, papers, instances (also for built-in types), models and probes. It must be
+    a regular file of at most 5 MB; YAML may nest at most 64 levels and use at most 100 aliases, none of
+    them pointing at a collection that holds aliases itself (so "billion laughs" files are refused at once).
+    It is checked against the schema and cross-checked with the catalogue; on any problem ``CatalogError``
+    names the file, line and entry, and the catalogue stays as it was. Returns the ids of the head types
+    the file adds.
     """
     global _current
     source = load_file(path)

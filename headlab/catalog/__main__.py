@@ -1,4 +1,4 @@
-"""``python -m headlab.catalog search|show|bibtex|list|head ...``"""
+"""``python -m headlab.catalog search|show|bibtex|list|head|export-json ...``"""
 
 import sys
 

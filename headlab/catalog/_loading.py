@@ -1,26 +1,39 @@
-"""Reading catalogue files and checking them against the JSON Schema.
+"""Reading catalogue files: the built-in ones, trusted and fast, and users' files, checked and capped.
 
 Errors point at a file and line (``my_heads.yaml:12``) and at the entry involved, because a user extending
 the catalogue needs to know where to look, not just what is wrong.
+
+Two paths:
+
+* The built-in files ship with headlab and are checked against the JSON Schema by the test suite and by
+  ``scripts/check-catalog.py`` (``check_builtin``), so loading them neither imports jsonschema nor
+  validates: that saves about a second of CPU in every process that touches the catalogue.
+* A user's file (``load_file``) may be anything. It must be a regular file of at most
+  ``MAX_FILE_BYTES``; YAML is composed by ``_yaml_safe`` (nesting and alias limits), JSON is depth
+  checked; then the data is validated against the schema with short, line-numbered messages.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from headlab.errors import CatalogError
-
-if TYPE_CHECKING:
-    import jsonschema
+from headlab.catalog import _yaml_safe
+from headlab.errors import CatalogError, InputError
+from headlab.safe_io import check_depth
 
 SECTIONS = ("heads", "papers", "instances", "models", "probes")
+
+#: the largest catalogue file ``extend`` reads (the whole built-in catalogue is about 0.15 MB)
+MAX_FILE_BYTES = 5 * 1024 * 1024
 
 # Built-in files, loaded in this order. Papers first so that messages about heads can name them.
 BUILTIN_FILES = (
@@ -37,7 +50,7 @@ BUILTIN_FILES = (
 
 
 # libyaml is many times faster than the pure-Python parser; fall back when PyYAML was built without it.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
 
 
 class _PlainLoader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -84,85 +97,170 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def _validator() -> "jsonschema.Draft202012Validator":
-    # Imported on first validation, not with the package: importing jsonschema can take seconds
-    # (its optional format checkers build grammars), and `import headlab` should not pay for that.
-    import jsonschema
-
-    return jsonschema.Draft202012Validator(schema())
-
+# ---------------------------------------------------------------- built-in files
 
 def load_builtin() -> list[Source]:
-    """Parse and schema-check the catalogue files that ship with headlab."""
-    data_dir = resources.files("headlab.catalog").joinpath("data")
-    return [parse_text(data_dir.joinpath(name).read_text("utf-8"), name, builtin=True) for name in BUILTIN_FILES]
+    """Parse the catalogue files that ship with headlab (trusted: no schema check, see the module doc)."""
+    return [parse_text(_builtin_text(name), name, builtin=True) for name in BUILTIN_FILES]
 
 
-def load_file(path: str | Path) -> Source:
-    """Parse and schema-check a user's catalogue file (YAML or JSON)."""
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"Catalogue file not found: {path}. Give the path of a .yaml or .json file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"Cannot read catalogue file {path}: {exc}") from None
+def check_builtin() -> list[Source]:
+    """Parse the shipped files as if a user had given them: limits, schema and all. For tests and the build."""
+    return [parse_text(_builtin_text(name), name, builtin=True, validate=True) for name in BUILTIN_FILES]
+
+
+def _builtin_text(name: str) -> str:
+    return resources.files("headlab.catalog").joinpath("data").joinpath(name).read_text("utf-8")
+
+
+# ---------------------------------------------------------------- users' files
+
+def load_file(path: str | os.PathLike) -> Source:
+    """Read, parse and schema-check a user's catalogue file (YAML, or JSON when it ends in .json)."""
+    path = as_path(path)
+    text = _read_capped(path)
     return parse_text(text, str(path), builtin=False, is_json=path.suffix.lower() == ".json")
 
 
-def parse_text(text: str, name: str, *, builtin: bool = False, is_json: bool = False) -> Source:
-    """Parse one file's text, validate it against the schema and split it into records."""
-    data, root = _parse(text, name, is_json)
+def as_path(value: Any) -> Path:
+    """``value`` as a Path when it is a str or os.PathLike naming something; ``CatalogError`` otherwise."""
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if isinstance(text, str) and text.strip():
+            return Path(text).expanduser()
+    from headlab.validate import describe  # noqa: PLC0415 - light, but only needed for this message
+
+    raise CatalogError(
+        f"extend() takes the path of a YAML or JSON catalogue file, as a str or pathlib.Path; got {describe(value)}. "
+        "Pass e.g. hl.catalog.extend('my_heads.yaml')."
+    )
+
+
+def _read_capped(path: Path) -> str:
+    try:
+        info = path.stat()  # before opening: opening a FIFO would wait for a writer
+    except FileNotFoundError:
+        raise CatalogError(f"Catalogue file not found: {path}. Give the path of a .yaml or .json file.") from None
+    except OSError as exc:
+        raise CatalogError(f"Cannot read catalogue file {path}: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CatalogError(f"{path} is a folder; give the path of a .yaml or .json catalogue file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise CatalogError(f"{path} is not a regular file (a device, pipe or socket); give a .yaml or .json file.")
+    _check_size(path, info.st_size)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+    except OSError as exc:
+        raise CatalogError(f"Cannot read catalogue file {path}: {exc.strerror or exc}.") from None
+    _check_size(path, len(raw))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogError(f"{path}:{line}: not UTF-8 text (byte {exc.start}). Save the file as UTF-8.") from None
+
+
+def _check_size(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise CatalogError(
+            f"{path} is {size / 2**20:.1f} MB; catalogue files may be at most {MAX_FILE_BYTES / 2**20:.0f} MB "
+            "(the whole built-in catalogue is 0.15 MB). Check that it is the file you meant, or split it."
+        )
+
+
+# ---------------------------------------------------------------- parsing
+
+def parse_text(text: str, name: str, *, builtin: bool = False, is_json: bool = False,
+               validate: bool | None = None) -> Source:
+    """Parse one file's text, check it against the schema and split it into records.
+
+    ``validate`` defaults to True for users' files and False for built-in ones. Untrusted text (every
+    user file, and built-in files when validating) goes through the nesting and alias limits.
+    """
+    validate = (not builtin) if validate is None else validate
+    data, root = _parse(text, name, is_json, trusted=builtin and not validate)
     if data is None:
         data = {}
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(step) for step in e.absolute_path])
-    if errors:
-        raise CatalogError(_describe_schema_errors(errors, data, root, name))
+    if not isinstance(data, dict):
+        raise CatalogError(
+            f"{name}: a catalogue file is a mapping with any of the lists {', '.join(SECTIONS)}; "
+            f"this one holds {excerpt(data)}. See headlab/catalog/schema/catalog.schema.json."
+        )
+    if validate:
+        from headlab.catalog import _schema_check  # noqa: PLC0415 - imports jsonschema, needed only here
+
+        _schema_check.check(data, root, name, line_of)
     source = Source(name=name, builtin=builtin)
     for section in SECTIONS:
-        for index, item in enumerate(data.get(section) or []):
-            line = _line_of(root, (section, index))
+        items = data.get(section) or []
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            line = line_of(root, (section, index))
             where = f"{name}:{line}" if line else f"{name} {section}[{index}]"
             source.records.append(Record(section, item, where, "builtin" if builtin else name))
     return source
 
 
-def _parse(text: str, name: str, is_json: bool) -> tuple[Any, yaml.Node | None]:
+def _parse(text: str, name: str, is_json: bool, trusted: bool) -> tuple[Any, yaml.Node | None]:
     """The file's data and its YAML node tree (kept only to find line numbers for messages)."""
     if is_json:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CatalogError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}.") from None
-        return data, _compose(text)  # JSON is YAML too, nearly always
+        return _parse_json(text, name), _compose_quietly(text, name)
     loader = _PlainLoader(text)
     try:
-        root = loader.get_single_node()
+        # Trusted files use libyaml's composer (fast, but recursive in C and blind to aliases).
+        root = loader.get_single_node() if trusted else _yaml_safe.compose(loader, name)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        # The problem mark is where the parser gave up; the context mark is where the broken construct
-        # (an unclosed bracket, a badly indented list) starts. Both help, so both are shown.
-        start, stop = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
-        mark = stop or start
-        where = f"{name}:{mark.line + 1}" if mark else name
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        detail = f" ({context} that starts at line {start.line + 1})" if start and context else ""
-        raise CatalogError(f"{where}: not valid YAML: {problem}{detail}.") from None
+        raise CatalogError(_yaml_message(exc, name)) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise CatalogError(f"{name}: a value cannot be read ({_clip(str(exc))}).") from None
     finally:
         loader.dispose()
     return data, root
 
 
-def _compose(text: str) -> yaml.Node | None:
+def _parse_json(text: str, name: str) -> Any:
     try:
-        return yaml.compose(text, Loader=_PlainLoader)
-    except yaml.YAMLError:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}.") from None
+    except RecursionError:  # the C decoder guards its recursion; we turn that into a message
+        raise CatalogError(f"{name}: lists and objects nest far too deeply to be read; check that this is "
+                           "the file you meant.") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise CatalogError(f"{name}: a value cannot be read ({_clip(str(exc))}).") from None
+    try:
+        check_depth(data, limit=_yaml_safe.MAX_DEPTH, what=name)
+    except InputError as exc:
+        raise CatalogError(str(exc)) from None
+    return data
+
+
+def _compose_quietly(text: str, name: str) -> yaml.Node | None:
+    """The node tree of JSON text read as YAML, for line numbers; None when YAML reads it differently."""
+    loader = _PlainLoader(text)
+    try:
+        return _yaml_safe.compose(loader, name)
+    except (yaml.YAMLError, CatalogError):
         return None
+    finally:
+        loader.dispose()
 
 
-def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
+def _yaml_message(exc: yaml.YAMLError, name: str) -> str:
+    # The problem mark is where the parser gave up; the context mark is where the broken construct
+    # (an unclosed bracket, a badly indented list) starts. Both help, so both are shown.
+    start = exc.context_mark if isinstance(exc, yaml.MarkedYAMLError) else None
+    stop = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
+    mark = stop or start
+    where = f"{name}:{mark.line + 1}" if mark else name
+    problem = (exc.problem if isinstance(exc, yaml.MarkedYAMLError) else None) or str(exc)
+    context = exc.context if isinstance(exc, yaml.MarkedYAMLError) else None
+    detail = f" ({context} that starts at line {start.line + 1})" if start and context else ""
+    return f"{where}: not valid YAML: {_clip(problem)}{detail}."
+
+
+def line_of(root: yaml.Node | None, path: tuple) -> int | None:
     """1-based line of the deepest node along a JSON path; None when the tree is unavailable."""
     node, line = root, None
     for step in path:
@@ -170,7 +268,7 @@ def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
             break
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == step), None)
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
         else:
@@ -180,43 +278,19 @@ def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-def _describe_schema_errors(errors: list, data: Any, root: yaml.Node | None, name: str) -> str:
-    """First line: the first problem, complete on its own (the CLI shows only that); then the others."""
-    lines = []
-    for err in errors:
-        path = tuple(err.absolute_path)
-        line = _line_of(root, path)
-        where = f"{name}:{line}" if line else name
-        lines.append(f"{where}: {_owner(data, path)}{_json_path(path)}: {_short(err)}")
-    extra = len(lines) - 1
-    first = lines[0] + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
-    rest = [f"  {text}" for text in lines[1:10]] + (["  ..."] if len(lines) > 10 else [])
-    return "\n".join([first + ". Catalogue files follow headlab/catalog/schema/catalog.schema.json.", *rest])
+def excerpt(value: Any, limit: int = 60) -> str:
+    """A short description of a value for a message, built without a full repr of big values."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else repr(value[: limit - 3]) + f"... ({len(value):,} characters)"
+    if isinstance(value, dict):
+        return f"a mapping with {len(value):,} key{'s' if len(value) != 1 else ''}"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value):,} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a number of about {value.bit_length() * 0.30103:,.0f} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _owner(data: Any, path: tuple) -> str:
-    """'head type 'foo_head' ' when the error sits inside an identifiable record."""
-    if len(path) >= 2 and path[0] in SECTIONS and isinstance(path[1], int):
-        try:
-            item = data[path[0]][path[1]]
-        except (KeyError, IndexError, TypeError):
-            return ""
-        if isinstance(item, dict) and (item.get("id") or item.get("type")):
-            return f"'{item.get('id') or item.get('type')}' "
-    return ""
-
-
-def _json_path(path: tuple) -> str:
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out or "(top level)"
-
-
-def _short(err: "jsonschema.ValidationError") -> str:
-    """A one-line reason; oneOf failures otherwise produce a wall of text."""
-    if err.validator == "oneOf":
-        return f"{err.instance!r} is not an allowed value here"
-    if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown field(s)")
-    return err.message
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

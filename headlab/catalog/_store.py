@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from headlab.catalog import _normalize as norm
-from headlab.catalog._loading import Record, Source
+from headlab.catalog._loading import Record, Source, excerpt
 from headlab.catalog._records import STAGE_NAMES, STAGE_NAMES_ZH, Entry, Homonym, Instance, Model, Paper, PaperLink
 from headlab.errors import CatalogError
 
@@ -28,6 +28,8 @@ FALLBACK_ROLE_IDS = tuple(
 _CONFIDENCE_ORDER = {"confirmed": 0, "consistent_copies": 1, "third_party": 2, "unconfirmed": 3}
 _ROLE_ORDER = {"introduced": 0, "extended": 1, "tagged": 2, "applied": 3, "cited_by_survey": 4, "precursor": 5}
 _SEARCH_STOPWORDS = frozenset("a an and the of in on to for is are that this with by from head heads".split())
+# Search reads at most this much of a query: enough for any name or phrase, and a pasted book stays cheap.
+_MAX_QUERY_CHARS = 500
 
 
 def registered_role_ids() -> tuple[str, ...]:
@@ -227,11 +229,11 @@ class Catalog:
             for name in names:
                 k = norm.key(name)
                 if not k:
-                    raise CatalogError(f"{record.label}: name {name!r} has no letters or digits.")
+                    raise CatalogError(f"{record.label}: name {excerpt(name)} has no letters or digits.")
                 owner = self.keys.get(k)
                 if owner is not None and owner != d["id"]:
                     raise CatalogError(
-                        f"{record.label}: the name {name!r} is already used by head type '{owner}' ({where[k]}). "
+                        f"{record.label}: the name {excerpt(name)} is already used by head type '{owner}' ({where[k]}). "
                         "Names and aliases must be unique; record a homonym under 'homonyms' instead."
                     )
                 self.keys[k] = d["id"]
@@ -277,7 +279,7 @@ class Catalog:
         k = norm.key(name)
         if k in self.keys:
             return self.entries[self.keys[k]]
-        raise CatalogError(f"Unknown head type {name!r}.{self._suggest(name)}")
+        raise CatalogError(f"Unknown head type {excerpt(name)}.{self._suggest(name[:_MAX_QUERY_CHARS])}")
 
     def _suggest(self, name: str) -> str:
         k = norm.key(name)
@@ -296,7 +298,7 @@ class Catalog:
             return self.papers[self.paper_keys[k]]
         close = difflib.get_close_matches(str(name), list(self.papers), n=3, cutoff=0.6)
         hint = f" Did you mean: {', '.join(close)}?" if close else " hl.catalog.papers() lists them."
-        raise CatalogError(f"Unknown paper {name!r} (give a paper id, BibTeX key or arXiv id).{hint}")
+        raise CatalogError(f"Unknown paper {excerpt(name)} (give a paper id, BibTeX key or arXiv id).{hint}")
 
     def search(self, text: str, limit: int | None = None) -> list[Entry]:
         query = _Query(text)
@@ -401,7 +403,7 @@ class _Query:
     """A search query split the ways the scorer needs."""
 
     def __init__(self, text: str):
-        self.text = str(text)
+        self.text = str(text)[:_MAX_QUERY_CHARS]
         self.key = norm.key(self.text)
         self.all_words = norm.words(self.text)
         self.words = [w for w in self.all_words if w not in _SEARCH_STOPWORDS and (len(w) > 1 or norm.has_cjk(w))]

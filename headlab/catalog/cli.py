@@ -55,6 +55,9 @@ def _fill(parser: argparse.ArgumentParser) -> None:
     head.add_argument("layer", type=int)
     head.add_argument("head", type=int)
 
+    export = actions.add_parser("export-json", help="write the whole catalogue as one compact JSON file (for the JupyterLab panel)")
+    export.add_argument("out", metavar="OUT.json", help="file to write (replaced atomically)")
+
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Carry out a parsed ``catalog`` command; returns the exit code."""
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             return _list(catalog, args.stage, out)
         if command == "head":
             return _head(catalog, args.model, args.layer, args.head, out)
+        if command == "export-json":
+            return _export_json(catalog, args.out, out)
         raise HeadlabError(f"unknown catalog command {command!r}")
     except HeadlabError as exc:
         # One line: the first line of every catalogue message is complete on its own.
@@ -129,6 +134,21 @@ def _head(catalog, model: str, layer: int, head: int, out: TextIO) -> int:
         out.write(f"No published role recorded for {model} L{layer}H{head}.\n")
     for inst in found:
         out.write(str(inst) + "\n")
+    return EXIT_OK
+
+
+def _export_json(catalog, target: str, out: TextIO) -> int:
+    from headlab.safe_io import write_text  # noqa: PLC0415 - only this command writes files
+
+    doc = catalog.export_json()
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        write_text(target, text)
+    except OSError as exc:
+        raise HeadlabError(f"cannot write {target}: {exc.strerror or exc}. Choose a writable path.") from None
+    papers = {p["id"] for t in doc["types"] for p in t["papers"]}
+    out.write(f"wrote {target}: {len(doc['types'])} head types, {len(papers)} papers "
+              f"({len(text.encode('utf-8')) / 1024:.0f} kB)\n")
     return EXIT_OK
 
 

@@ -1,5 +1,8 @@
 """headlab.stats against scipy / statsmodels, plus validity checks of the resampling tests."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.stats as ss
@@ -214,13 +217,17 @@ def test_bca_differs_from_percentile_on_skewed_data():
     assert b.low[0] > p.low[0] and b.high[0] > p.high[0]  # BCa shifts right for right skew
 
 
-def test_bootstrap_vectorised_columns_equal_single_column_runs():
-    x = np.random.default_rng(2).normal(size=(50, 144))
-    full = stats.bootstrap_ci(x, n_boot=500, seed=9)
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_bootstrap_vectorised_columns_equal_single_column_runs(method):
+    """Same n in every column -> same draws; the exact resample sums make a column's interval
+    independent of the other columns in the product, bit for bit."""
+    x = np.round(np.random.default_rng(2).normal(size=(50, 144)), 1)  # ties with the mean too
+    full = stats.bootstrap_ci(x, n_boot=500, seed=9, method=method)
     for k in (0, 77, 143):
-        one = stats.bootstrap_ci(x[:, [k]], n_boot=500, seed=9)
-        assert full.low[k] == pytest.approx(one.low[0], rel=1e-12)
-        assert full.high[k] == pytest.approx(one.high[0], rel=1e-12)
+        one = stats.bootstrap_ci(x[:, [k]], n_boot=500, seed=9, method=method)
+        assert (full.low[k], full.high[k]) == (one.low[0], one.high[0])
+    rev = stats.bootstrap_ci(x[:, ::-1], n_boot=500, seed=9, method=method)
+    np.testing.assert_array_equal(rev.low[::-1], full.low)
 
 
 def test_bootstrap_nan_columns_use_only_their_samples():
@@ -300,7 +307,7 @@ def test_bad_choices_raise_input_error():
         stats.one_sample(x, test="z")
     with pytest.raises(InputError, match="alternative"):
         stats.one_sample(x, alternative="bigger")
-    with pytest.raises(InputError, match="correction"):
+    with pytest.raises(InputError, match="method must be one of 'fdr_bh'"):
         stats.adjust([0.1], "fdr")
     with pytest.raises(InputError):
         stats.adjust([1.5])
@@ -345,3 +352,273 @@ def test_zero_variance_sign_option_gives_the_exact_sign_test():
     np.testing.assert_allclose(stats.constant_sign_p(3, -1.0, 0.0, "less"), 0.125)
     with pytest.raises(InputError):
         stats.one_sample(x, zero_variance="drop")
+
+
+# ---------------------------------------------------------------- golden values (before the split)
+
+_spec = importlib.util.spec_from_file_location(
+    "stats_golden_cases", Path(__file__).parent / "data" / "stats_golden_cases.py")
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
+
+
+def _load_golden():
+    with np.load(golden.GOLDEN_PATH, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+_GOLDEN = _load_golden()
+_GOLDEN_INPUTS = {k[4:]: v for k, v in _GOLDEN.items() if k.startswith("in__")}
+_GOLDEN_CASES = golden.cases(stats, _GOLDEN_INPUTS)
+
+
+def _tied_columns(x):
+    """Columns with repeated values: there, resampled means can equal the estimate exactly."""
+    x2 = x.reshape(x.shape[0], -1)
+    return np.array([np.unique(c[~np.isnan(c)]).size < np.sum(~np.isnan(c)) for c in x2.T])
+
+
+def test_golden_file_holds_every_case_without_pickles():
+    stored = {k.split("__")[0] for k in _GOLDEN if not k.startswith("in__")}
+    assert stored == set(_GOLDEN_CASES) and len(stored) > 80
+    assert all(v.dtype != object for v in _GOLDEN.values())
+
+
+@pytest.mark.parametrize("case", list(_GOLDEN_CASES))
+def test_golden_values_of_the_single_module_are_reproduced(case):
+    """Every output of the calls in stats_golden_cases.py equals the value the single-module
+    headlab/stats.py gave (exactly for counts, names and tables; floats to rtol 1e-12) --
+    except BCa limits of columns with tied values.  There, whether a resampled mean counts as
+    below the estimate (BCa's z0) used to hang on BLAS rounding: the same column gave other
+    limits when other columns shared its product.  Resample sums are exact now, so such ties
+    are decided consistently (tests below), and those limits moved."""
+    got = golden.flatten(_GOLDEN_CASES[case]())
+    stored = {k.split("__")[1]: v for k, v in _GOLDEN.items() if k.split("__")[0] == case}
+    assert set(got) == set(stored)
+    keep = None
+    if case.startswith("bootstrap-") and "bca" in case:
+        data = "small" if case.startswith("bootstrap-3d") else case.split("-")[1]
+        keep = ~_tied_columns(_GOLDEN_INPUTS[data])
+        assert keep.sum() >= 0.5 * keep.size  # most columns are still held to the old values
+    for field, want in stored.items():
+        have = got[field]
+        if want.dtype.kind in "US":
+            assert str(have) == str(want), field
+        elif want.dtype.kind in "biu":
+            np.testing.assert_array_equal(have, want, err_msg=f"{case} {field}")
+        else:
+            w, h = np.ravel(want), np.ravel(have)
+            if keep is not None:
+                w, h = w[keep], h[keep]
+            np.testing.assert_allclose(h, w, rtol=1e-12, atol=0, err_msg=f"{case} {field}")
+
+
+# ---------------------------------------------------------------- bootstrap: exactness, blocks, many
+
+
+def test_numpy_int64_draws_continue_across_blocks():
+    """What the block-size invariance rests on: Generator.integers (int64) split into row
+    blocks gives the same stream as one draw, below and above 2**32."""
+    for high in (2, 3, 656, 5001, 2**31 + 1, 2**32 + 7, 2**40):
+        one = np.random.default_rng(5).integers(0, high, size=(100, 7))
+        rng = np.random.default_rng(5)
+        parts = [rng.integers(0, high, size=(b, 7)) for b in (1, 3, 33, 63)]
+        np.testing.assert_array_equal(np.concatenate(parts), one)
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_bootstrap_identical_for_any_block_size(monkeypatch, method):
+    from headlab.stats import _resample
+
+    x = _data(n=60, k=20, seed=8)
+    x[:, 10:] = np.round(x[:, 10:], 1)
+    ref = stats.bootstrap_ci(x, n_boot=701, seed=4, method=method)
+    for cells in (1, 59, 61 * 7, 10**9):
+        monkeypatch.setattr(_resample, "BLOCK_CELLS", cells)
+        got = stats.bootstrap_ci(x, n_boot=701, seed=4, method=method)
+        np.testing.assert_array_equal(got.low, ref.low)
+        np.testing.assert_array_equal(got.high, ref.high)
+
+
+def test_resample_sums_are_exact_up_to_final_rounding():
+    from fractions import Fraction
+
+    from headlab.stats._resample import ExactSums, draw_counts
+
+    rng = np.random.default_rng(3)
+    xt = rng.normal(size=(3, 40)) * np.array([[1.0], [1e-8], [1e6]])
+    xt[0, :5] = 1e-30  # values far below the column's largest
+    counts = draw_counts(rng, 40, 25)
+    got = ExactSums(xt).weighted(counts)  # [3, 25]
+    for c in range(3):
+        for b in range(25):
+            exact = sum(Fraction(int(counts[b, i])) * Fraction(xt[c, i]) for i in range(40))
+            assert abs(Fraction(got[c, b]) - exact) <= Fraction(np.spacing(abs(float(exact))))
+    # sums of the same multiset in another order are the same number
+    perm = rng.permutation(40)
+    np.testing.assert_array_equal(ExactSums(xt[:, perm]).weighted(counts[:, perm]), got)
+
+
+def _role_like_arrays(seed=0, n=80):
+    """Arrays with NaN patterns: shared and different sequences of distinct column sizes."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in range(9):
+        x = np.round(rng.normal(0.2, 1.0, size=(n, 3, 4)), 1 if r % 2 else 6)
+        if r % 3 == 1:
+            x[n - 20:] = np.nan                    # the whole role on fewer samples
+        if r in (2, 5):
+            x[:7, 0, 1] = np.nan                    # one head on fewer samples
+        if r == 4:
+            x[rng.random(n) < 0.4, 2] = np.nan
+        if r == 6:
+            x[1:, 1, :] = np.nan                    # n = 1: no interval
+        out.append(x)
+    out.append(np.full((n, 3, 4), np.nan))
+    out.append(rng.normal(size=n))                  # [N]: one column, shape ()
+    out.append(rng.normal(size=(50, 5)))            # another N
+    return out
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_bootstrap_ci_many_equals_per_array_calls(method):
+    arrays = _role_like_arrays()
+    many = stats.bootstrap_ci_many(arrays, level=0.9, n_boot=500, seed=11, method=method)
+    assert len(many) == len(arrays)
+    for x, ci in zip(arrays, many):
+        one = stats.bootstrap_ci(x, level=0.9, n_boot=500, seed=11, method=method)
+        assert ci.low.shape == x.shape[1:]
+        np.testing.assert_array_equal(ci.low, one.low)
+        np.testing.assert_array_equal(ci.high, one.high)
+    assert np.isnan(many[6].low[1]).all() and np.isnan(many[9].low).all()
+    assert stats.bootstrap_ci_many([], n_boot=10) == []
+
+
+def test_bootstrap_ci_many_draws_once_per_shared_prefix(monkeypatch):
+    from headlab.stats import _resample
+
+    calls = []
+    real = _resample.draw_counts
+    monkeypatch.setattr(_resample, "draw_counts", lambda rng, m, rows: calls.append(m) or real(rng, m, rows))
+    x = np.random.default_rng(0).normal(size=(60, 8))
+    y = x.copy()
+    y[:10, 0] = np.nan  # sizes (50, 60): another first draw, so its n = 60 draws differ too
+    stats.bootstrap_ci_many([x] * 25 + [y], n_boot=100)
+    assert sorted(calls) == [50, 60, 60]  # 25 arrays with sizes (60,) share one draw
+
+
+def test_bootstrap_memory_is_bounded_for_long_columns():
+    """A [n_boot, N] counts matrix for N = 20,000 would take 320 MB; blocks keep the
+    working memory at a few MB over the data."""
+    import tracemalloc
+
+    x = np.random.default_rng(0).normal(size=(20_000, 2))
+    tracemalloc.start()
+    try:
+        stats.bootstrap_ci(x, n_boot=2000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16e6, peak
+
+
+def test_signflip_stream_is_the_same_for_any_block_size(monkeypatch):
+    from headlab.stats import signflip
+
+    x = _data(n=30, k=12, seed=6)  # 30 samples: not a multiple of 4
+    ref = stats.one_sample(x, test="signflip", n_perm=2500, seed=2, alternative="two-sided").p_value
+    monkeypatch.setattr(signflip, "_PERM_BLOCK_CELLS", 30 * 9)  # 8-row blocks
+    assert signflip._block_rows(30) == 8
+    got = stats.one_sample(x, test="signflip", n_perm=2500, seed=2, alternative="two-sided").p_value
+    np.testing.assert_array_equal(got, ref)
+
+
+# ---------------------------------------------------------------- option checks
+
+_X = np.random.default_rng(0).normal(size=(12, 3))
+_BAD = {
+    "n_boot": ["2000", 2000.0, True, np.nan, 1, 1_000_001, None],
+    "n_perm": ["9999", 9999.0, False, 0, 1_000_001],
+    "level": [0, 1, 1.5, -0.1, np.nan, np.inf, "0.95", True],
+    "seed": [-1, 1.5, "0", True, 2**64, None],
+    "null": [np.nan, np.inf, "0", True, None],
+    "ddof": [-1, 1.0, "1", True],
+}
+
+
+def _call_with(option, value):
+    if option in ("n_boot", "level"):
+        return stats.bootstrap_ci(_X, **{option: value})
+    return stats.one_sample(_X, test="signflip", **{option: value})
+
+
+@pytest.mark.parametrize("option,value", [(o, v) for o, vs in _BAD.items() for v in vs])
+def test_bad_options_raise_input_error_saying_what_to_pass(option, value):
+    with pytest.raises(InputError, match=rf"{option} must be .*"):
+        _call_with(option, value)
+    if option in ("seed", "level", "n_boot"):
+        with pytest.raises(InputError, match=option):
+            stats.bootstrap_ci_many([_X], **{option: value})
+
+
+def test_option_messages_name_a_valid_value():
+    with pytest.raises(InputError, match=r"Pass e\.g\. n_boot=2000"):
+        stats.bootstrap_ci(_X, n_boot="2000")
+    with pytest.raises(InputError, match=r"Pass e\.g\. seed=0"):
+        stats.one_sample(_X, seed=-1)
+    with pytest.raises(InputError, match="'percentile', 'bca'"):
+        stats.bootstrap_ci(_X, method="BCa")
+    with pytest.raises(InputError, match="zero_variance must be one of"):
+        stats.paired(_X, _X, zero_variance=None)
+    with pytest.raises(InputError, match="alternative"):
+        stats.constant_sign_p(3, 1.0, 0.0, "up")
+    with pytest.raises(InputError, match="list of arrays"):
+        stats.bootstrap_ci_many(_X)
+    with pytest.raises(InputError, match="numbers"):
+        stats.one_sample([["a", "b"]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_boot=st_.integers(2, 60), seed=st_.integers(0, 2**63 - 1),
+       level=st_.floats(0.01, 0.99), null=st_.floats(-1e6, 1e6))
+def test_valid_options_of_any_integer_kind_are_accepted(n_boot, seed, level, null):
+    ci = stats.bootstrap_ci(_X, n_boot=np.int64(n_boot), seed=seed, level=np.float32(level))
+    assert np.all(ci.low <= ci.high)
+    np.testing.assert_array_equal(stats.bootstrap_ci(_X, n_boot=n_boot, seed=np.uint64(seed), level=level),
+                                  stats.bootstrap_ci(_X, n_boot=n_boot, seed=seed, level=level))
+    res = stats.one_sample(_X, null=null, test="signflip", n_perm=np.int32(n_boot), seed=seed, ddof=np.int8(0))
+    assert res.null == null and np.all((res.p_value > 0) & (res.p_value <= 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st_.one_of(st_.floats(allow_nan=True), st_.text(max_size=5), st_.booleans(), st_.none()))
+def test_non_integer_n_boot_and_seed_are_refused(value):
+    with pytest.raises(InputError):
+        stats.bootstrap_ci(_X, n_boot=value)
+    with pytest.raises(InputError):
+        stats.one_sample(_X, seed=value)
+
+
+# ---------------------------------------------------------------- the package
+
+
+def test_package_shows_only_public_names():
+    import headlab
+
+    assert dir(headlab.stats) == sorted(stats.__all__)
+    assert "bootstrap_ci_many" in stats.__all__
+    for name in stats.__all__:
+        obj = getattr(stats, name)
+        if callable(obj):
+            assert obj.__module__ == "headlab.stats", name
+    assert stats._check_choice("holm", stats.CORRECTIONS, "correction") == "holm"  # used by report.py
+    with pytest.raises(InputError, match="correction must be one of"):
+        stats._check_choice("fdr", stats.CORRECTIONS, "correction")
+
+
+def test_every_public_function_names_its_source():
+    for name in stats.__all__:
+        obj = getattr(stats, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert "docs/methods.md" in obj.__doc__, name
+            assert "METHODS.md §" not in obj.__doc__, name
