@@ -44,10 +44,10 @@ def explore(m, text, report=None, roles=None, **kwargs):
 
     See :func:`headlab.views.explore` for the arguments.
     """
-    from headlab.report.links import view_catalog
     from headlab.views import explore as _explore
 
-    kwargs.setdefault("catalog", view_catalog(getattr(m, "name", ""), m.n_layers, m.n_heads))
+    kwargs.setdefault("catalog", catalog.summaries(model=getattr(m, "name", ""), n_layers=m.n_layers,
+                                                   n_heads=m.n_heads))
     return _explore(m, text, report=report, roles=roles, **kwargs)
 
 

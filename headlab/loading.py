@@ -148,10 +148,10 @@ def from_hub(name: str, zoo_names, trust_remote_code: bool = False, **load_kwarg
     cached = _in_cache(name)                       # the cache has it: no network round trips
     if not cached and not hub_reachable():
         raise ModelLoadError(
-            f"Could not load {name!r}: {known}, and the Hugging Face Hub cannot be reached from here. "
+            f"Could not load {name!r}: {known}, and the Hugging Face Hub cannot be reached from here (offline). "
             "Download it where there is network (huggingface-cli download NAME) and pass its local folder, "
             "or pass model=/tokenizer= objects."
-        )
+        ) from None
     try:
         return pretrained(name, trust_remote_code=trust_remote_code, local_files_only=cached, **load_kwargs)
     except ModelLoadError as err:

@@ -243,10 +243,9 @@ def browse(query: str = "", **kwargs):
     """The CatalogBrowser widget (search and read the catalogue in a notebook); needs anywidget."""
     try:
         from headlab.views import browse as _browse
-        from headlab.views.payload import _entry_summary
     except ImportError as exc:
         raise MissingExtraError(
             f"The catalogue browser needs the notebook widgets ({exc}). Install anywidget and ipywidgets."
         ) from exc
-    kwargs.setdefault("entries", [_entry_summary(e.to_dict()) for e in entries()])
+    kwargs.setdefault("entries", summaries())
     return _browse(query, **kwargs)

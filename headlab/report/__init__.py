@@ -8,7 +8,6 @@ table         the table's columns and dtypes; JSON-safe values
 summaries     co-location of roles, counts per layer, layer tests
 io            save / load (``.json`` + ``.npz``, atomic, no pickle, validated)
 compare       ``compare``: paired comparison of two reports on the same samples
-links         catalogue links of a report's roles and heads
 html          the self-contained HTML page of ``headlab scan``
 ============  ================================================================
 """

@@ -26,7 +26,9 @@ import pandas as pd
 from headlab import stats
 from headlab.errors import InputError, UnknownRoleError
 from headlab.report import io, summaries
-from headlab.report.links import _catalog_lookup, view_catalog
+from headlab import validate as V
+from headlab.catalog import heads_of, types_for_role
+from headlab.catalog import summaries as catalog_summaries
 from headlab.report.table import (
     _COLUMNS, FORMAT, FORMAT_VERSION, _check_samples, _json_safe, _normalise_table, _now_iso, _null_for, _version,
 )
@@ -132,30 +134,28 @@ class Report:
             :class:`Report`.
         """
         roles, arrays, (N, L, H) = _check_samples(samples)
-        stats._check_choice(correction, stats.CORRECTIONS, "correction")
-        if not 0 < float(alpha) < 1:
-            raise InputError(f"alpha must lie strictly between 0 and 1; got {alpha}.")
+        V.choice("correction", correction, stats.CORRECTIONS)
+        alpha = V.number("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True, example=0.05)
+        V.flag("catalog", catalog)
         if sample_ids is not None:
             sample_ids = [str(s) for s in sample_ids]
             if len(sample_ids) != N:
                 raise InputError(f"sample_ids has {len(sample_ids)} ids for {N} samples; give one id per sample.")
         nulls = {r: _null_for(null, r) for r in roles}
 
-        results, cis = {}, {}
-        for r in roles:  # a few roles; each call is vectorised over all L x H heads
-            x = arrays[r]
-            results[r] = stats.one_sample(
-                x, null=nulls[r], test=test, alternative=alternative, seed=seed, n_perm=n_perm,
-                zero_variance=zero_variance,
-            )
-            cis[r] = stats.bootstrap_ci(x, level=ci_level, n_boot=n_boot, seed=seed, method=ci_method)
+        results = {r: stats.one_sample(arrays[r], null=nulls[r], test=test, alternative=alternative, seed=seed,
+                                       n_perm=n_perm, zero_variance=zero_variance)
+                   for r in roles}      # a few roles; each call is vectorised over all L x H heads
+        # One bootstrap for all roles: the same intervals as one call per role, with the
+        # resampling shared between roles that apply to the same samples.
+        cis = dict(zip(roles, stats.bootstrap_ci_many([arrays[r] for r in roles], level=ci_level, n_boot=n_boot,
+                                                      seed=seed, method=ci_method)))
         p_all = np.stack([results[r].p_value for r in roles])  # [R, L, H]
         q_all = stats.adjust(p_all, correction)
         test_name = results[roles[0]].test
 
-        by_role, by_head = ({r: [] for r in roles}, {})
-        if catalog:
-            by_role, by_head = _catalog_lookup(model_name, roles, L, H)
+        by_role = {r: types_for_role(r) if catalog else [] for r in roles}
+        by_head = heads_of(model_name, L, H) if catalog and model_name else {}
 
         layer_idx, head_idx = np.meshgrid(np.arange(L), np.arange(H), indexing="ij")
         parts = []
@@ -382,7 +382,7 @@ class Report:
         """The HeadGrid widget of this report (:class:`headlab.views.HeadGrid`)."""
         from headlab.views import HeadGrid  # anywidget is imported only when a view is asked for
 
-        kw.setdefault("catalog", view_catalog(self.model_name, self.n_layers, self.n_heads))
+        kw.setdefault("catalog", catalog_summaries(model=self.model_name, n_layers=self.n_layers, n_heads=self.n_heads))
         return HeadGrid(self, **kw)
 
     # --------------------------------------------------------------------- files (headlab.report.io)

@@ -1,6 +1,6 @@
 """Summaries of a report over heads: co-location of roles, layers, layer distribution tests.
 
-Each takes a :class:`headlab.report.Report`; the report's methods of the same names call them
+Each takes a :class:`headlab.Report`; the report's methods of the same names call them
 (docs/methods.md#methods-colocation, #methods-layers).
 """
 

@@ -55,46 +55,6 @@ def grid_from_scores(scores: dict, n_layers: int, n_heads: int) -> tuple[list[st
     return roles, out
 
 
-def _text(v) -> str:
-    return "" if v is None else str(v)
-
-
-def _entry_summary(d: dict, instances: bool = True) -> dict:
-    """Normalise one catalogue entry to the fields the front end reads (all plain JSON)."""
-    stage = d.get("stage")
-    if isinstance(stage, dict):
-        stage = stage.get("primary") or stage.get("name") or ""
-    papers = []
-    for p in d.get("papers") or []:
-        if isinstance(p, str):
-            papers.append({"id": p})
-        elif isinstance(p, dict):
-            authors = p.get("authors")
-            if isinstance(authors, (list, tuple)):
-                authors = ", ".join(map(str, authors[:3])) + (" et al." if len(authors) > 3 else "")
-            papers.append({k: v for k, v in {
-                "id": _text(p.get("id")), "title": _text(p.get("title")), "year": p.get("year"),
-                "url": _text(p.get("url") or p.get("link") or (f"https://doi.org/{p['doi']}" if p.get("doi") else "")),
-                "authors": _text(authors),
-            }.items() if v not in (None, "")})
-    inst = []
-    for k in d.get("known_instances") or d.get("instances") or []:
-        if isinstance(k, dict):
-            inst.append({key: k[key] for key in ("model", "layer", "head", "note", "source") if k.get(key) is not None})
-    out = {
-        "id": _text(d.get("id")),
-        "name": _text(d.get("name") or d.get("id")),
-        "aliases": [str(a) for a in d.get("aliases") or []],
-        "stage": _text(stage),
-        "definition": " ".join(_text(d.get("definition")).split()),
-        "detector": [str(r) for r in d.get("detector") or []],
-        "papers": papers,
-    }
-    if instances:
-        out["known_instances"] = inst
-    return out
-
-
 def published_heads(entries: list[dict], n_layers: int, n_heads: int) -> dict[str, list[str]]:
     """Head key -> names of the catalogue types published for that head.
 

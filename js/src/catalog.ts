@@ -18,8 +18,10 @@ export function paperLabel(p: NonNullable<CatalogEntry["papers"]>[number]): stri
   return bits.join(" ") || p.id || "paper";
 }
 
-/** The details of one catalogue entry, built from text nodes only. */
-export function entryCard(e: CatalogEntry, modelName?: string): HTMLElement {
+/** The details of one catalogue entry, built from text nodes only. `ofThisModel`: the entry's
+ * known instances were narrowed to the model on display (the Explorer's catalogue), so every
+ * one of them is marked as this model's. */
+export function entryCard(e: CatalogEntry, ofThisModel = false): HTMLElement {
   const card = html("div", "headlab-card", undefined, { "data-entry": e.id });
   const head = html("div", "headlab-card-head");
   head.append(html("span", "headlab-card-name", e.name || e.id));
@@ -47,11 +49,9 @@ export function entryCard(e: CatalogEntry, modelName?: string): HTMLElement {
   if (inst.length) {
     card.appendChild(html("div", "headlab-sub", "Known instances"));
     const ul = html("ul", "headlab-list");
-    const mine = modelName ? inst.filter((k) => k.model === modelName) : [];
-    const rest = inst.filter((k) => !mine.includes(k));
-    for (const k of [...mine, ...rest].slice(0, 12)) {
+    for (const k of inst.slice(0, 12)) {
       const where = k.layer !== undefined ? ` ${k.head !== undefined ? headKey(k.layer, k.head) : `L${k.layer}`}` : "";
-      ul.appendChild(html("li", mine.includes(k) ? "is-mine" : "", `${k.model ?? "?"}${where}${k.note ? ` – ${k.note}` : ""}`));
+      ul.appendChild(html("li", ofThisModel ? "is-mine" : "", `${k.model ?? "?"}${where}${k.note ? ` – ${k.note}` : ""}`));
     }
     if (inst.length > 12) ul.appendChild(html("li", "headlab-muted", `… ${inst.length - 12} more`));
     card.appendChild(ul);

@@ -111,7 +111,7 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
     if (cur) {
       const n = (model.get("catalog_heads")?.[cur.id] ?? []).length;
       cardBox.appendChild(html("div", "headlab-muted", n ? `${n} head(s) outlined in the grid` : "no head of this model linked to this type"));
-      cardBox.appendChild(entryCard(cur, model.get("model_name")));
+      cardBox.appendChild(entryCard(cur, true));
     }
   }
 

@@ -18,15 +18,19 @@ export type Head = [number, number];
 /** [first token, end token (exclusive), label] */
 export type Unit = [number, number, string];
 
+/** One catalogue summary, as headlab.catalog.links.summaries() writes it. */
 export interface CatalogEntry {
   id: string;
   name: string;
+  name_zh?: string;
+  zh?: string[];
   aliases?: string[];
   stage?: string;
+  stage_name?: string;
   definition?: string;
   detector?: string[];
-  papers?: { title?: string; year?: number | string; url?: string; authors?: string; id?: string }[];
-  known_instances?: { model?: string; layer?: number; head?: number; note?: string; source?: string }[];
+  papers?: { title?: string; year?: number | string; url?: string; authors?: string; id?: string; role?: string }[];
+  known_instances?: { model?: string; hf_id?: string; layer?: number; head?: number; note?: string; source?: string; confidence?: string }[];
 }
 
 export interface GridTraits {

@@ -335,20 +335,11 @@ def test_compare_refuses_mismatches(rep):
 # ------------------------------------------------------------------------ catalogue and widget glue
 
 
-def _fake_catalog(monkeypatch, module):
-    import headlab
-
-    monkeypatch.setitem(sys.modules, "headlab.catalog", module)
-    monkeypatch.setattr(headlab, "catalog", module, raising=False)
-
-
 def test_catalog_columns_from_the_catalogue(monkeypatch):
-    fake = types.ModuleType("headlab.catalog")
-    fake.for_role = lambda role: ["induction_head"] if role == "a" else []
-    fake.for_head = lambda model, layer, head: (
-        [types.SimpleNamespace(id="name_mover_head")] if (layer, head) == (0, 1) else [])
-    fake.model = lambda name: types.SimpleNamespace(n_layers=L, n_heads=H)
-    _fake_catalog(monkeypatch, fake)
+    import headlab.report.report as R
+
+    monkeypatch.setattr(R, "types_for_role", lambda role: ["induction_head"] if role == "a" else [])
+    monkeypatch.setattr(R, "heads_of", lambda model, n_layers, n_heads: {(0, 1): ["name_mover_head"]})
     r = _report(catalog=True)
     t = r.table
     sig_a = t[(t.role == "a") & t.significant]
@@ -357,15 +348,18 @@ def test_catalog_columns_from_the_catalogue(monkeypatch):
     assert r.catalog_ids("a") == ["induction_head"]
     pub = t[t.published.map(len) > 0]
     assert sorted(set(zip(pub.layer, pub["head"]))) == [(0, 1)] and len(pub) == 2
-    # a model of another size under a known name: no published links
-    fake.model = lambda name: types.SimpleNamespace(n_layers=12, n_heads=12)
-    assert all(c == [] for c in _report(catalog=True).table.published)
 
 
-def test_catalog_missing_functions_leaves_empty_columns(monkeypatch):
-    _fake_catalog(monkeypatch, types.ModuleType("headlab.catalog"))
-    t = _report(catalog=True).table
-    assert all(c == [] for c in t.catalog) and all(c == [] for c in t.published)
+def test_published_heads_need_the_catalogued_model_and_size():
+    """GPT-2 small's L10H7 is a copy-suppression head; a model of another size under the same name is not GPT-2."""
+    x = {"a": np.zeros((4, 12, 12))}
+    rep = Report.from_samples(x, method="lift", model_name="gpt2", n_boot=10)
+    row = rep.table[(rep.table.layer == 10) & (rep.table["head"] == 7)].iloc[0]
+    assert "copy_suppression_head" in row.published
+    other = Report.from_samples({"a": np.zeros((4, 3, 4))}, method="lift", model_name="gpt2", n_boot=10)
+    assert all(c == [] for c in other.table.published)
+    unknown = Report.from_samples({"a": np.zeros((4, 3, 4))}, method="lift", model_name="my-own-model", n_boot=10)
+    assert all(c == [] for c in unknown.table.published) and all(c == [] for c in unknown.table.catalog)
 
 
 def test_show_delegates_to_headgrid(monkeypatch, rep):

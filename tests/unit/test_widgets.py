@@ -54,19 +54,20 @@ def fake_report(L=2, H=3, roles=("previous", "self"), alpha=0.05, seed=1):
     return SimpleNamespace(table=table, roles=list(roles), n_layers=L, n_heads=H, alpha=alpha, model_name="fake-model")
 
 
+#: catalogue summaries in the form headlab.catalog.summaries() writes them
 FAKE_CATALOG = [
-    {"id": "previous_token_head", "name": "Previous Token Head", "stage": {"primary": "KR"}, "aliases": ["prev head"],
+    {"id": "previous_token_head", "name": "Previous Token Head", "stage": "KR", "aliases": ["prev head"],
      "definition": "Attends to the token before.", "detector": ["previous"],
      "papers": [{"id": "P1", "title": "A paper", "year": 2022, "url": "https://example.org/p1"}],
      "known_instances": [{"model": "org/fake-model", "layer": 1, "head": 2}, {"model": "gpt2-small", "layer": 4, "head": 11}]},
-    {"id": "sink_head", "name": "Sink Head", "stage": "ICI", "detector": [], "papers": ["P2"], "known_instances": []},
+    {"id": "sink_head", "name": "Sink Head", "stage": "ICI", "detector": [], "papers": [{"id": "P2"}], "known_instances": []},
 ]
 
 
 @pytest.fixture
 def catalog():
     """View-ready catalogue summaries for the model "fake-model" (what hl.explore / rep.show pass)."""
-    out = [payload._entry_summary(e) for e in FAKE_CATALOG]
+    out = [dict(e) for e in FAKE_CATALOG]
     for e in out:
         e["known_instances"] = [k for k in e["known_instances"] if k["model"].endswith("fake-model")]
     return out
@@ -258,8 +259,8 @@ def test_explorer_state_under_one_megabyte_at_512_tokens():
 
 
 # ---------------------------------------------------------------- catalogue browser
-def test_catalog_browser_normalises_entries():
-    b = W.CatalogBrowser("sink", entries=[payload._entry_summary(e) for e in FAKE_CATALOG])
+def test_catalog_browser_syncs_the_entries_it_is_given():
+    b = W.CatalogBrowser("sink", entries=FAKE_CATALOG)
     assert b._view == "catalog" and b.query == "sink"
     assert [e["id"] for e in b.entries] == ["previous_token_head", "sink_head"]
     assert b.entries[1]["papers"] == [{"id": "P2"}]
