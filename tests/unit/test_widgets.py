@@ -321,3 +321,17 @@ def test_report_catalogue_columns_feed_tooltips(catalog):
     assert "self" not in g.role_matches
     ex = W.Explorer(fake_attention(), report=rep, catalog=catalog)
     assert ex.role_matches == g.role_matches
+
+
+def test_explorer_shows_the_published_roles_of_gpt2_heads_under_the_name_gpt2():
+    """The catalogue records GPT-2 small as "gpt2-small"; a model loaded as "gpt2" is the same model."""
+    import headlab as hl
+
+    att = fake_attention(T=6, L=12, H=12)
+    m = SimpleNamespace(name="gpt2", n_layers=12, n_heads=12, attention=lambda text, **kw: att)
+    ex = hl.explore(m, "Mary and John went to the store.")
+    assert {"Copy Suppression Head", "Negative Name Mover Head"} <= set(ex.matches["L10H7"])
+    assert ["L9H9"] == [k for k in ex.matches if k == "L9H9"] and "Name Mover Head" in ex.matches["L9H9"]
+    # another size under the same name is not GPT-2 small: nothing is linked
+    small = SimpleNamespace(name="gpt2", n_layers=2, n_heads=3, attention=lambda text, **kw: fake_attention())
+    assert hl.explore(small, "text").matches == {}
