@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,80 +24,12 @@ from headlab.capture import Batch, LayerHooks, find_attention_modules, make_batc
 from headlab import validate as V
 from headlab.errors import InputError, ModelLoadError, UnsupportedModelError
 from headlab.loading import DEFAULT_MODEL_NAME, default_model_path, from_hub, pretrained
-from headlab.text import Sample, Text, check_texts, tokenize, word_level
+from headlab.attention import Attention
+from headlab.text import Sample, check_texts, tokenize
 
 # Families whose learned positions start after the padding index, so fewer real tokens fit.
 _OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text",
                           "xmod", "roberta-prelayernorm", "mpnet"}
-
-
-@dataclass
-class Attention:
-    """Attention of every head on one input.
-
-    Attributes:
-        weights: float32 ``[n_layers, n_heads, T, T]``; row ``i`` is query token ``i`` and
-            sums to 1 over the keys it can see (padding removed).
-        sample: the tokenised input (tokens, word ids, character spans, segments).
-        model_name: the model that produced it.
-    """
-
-    weights: np.ndarray
-    sample: Sample
-    model_name: str
-    is_causal: bool = False
-
-    @property
-    def text(self) -> Text:
-        return self.sample.text
-
-    @property
-    def tokens(self) -> list[str]:
-        return self.sample.tokens
-
-    @property
-    def word_ids(self) -> list[int | None]:
-        return self.sample.word_ids
-
-    @property
-    def spans(self) -> list[tuple[int, int] | None]:
-        return self.sample.spans
-
-    @property
-    def special_mask(self) -> np.ndarray:
-        return self.sample.special_mask
-
-    @property
-    def segment_ids(self) -> np.ndarray:
-        return self.sample.segment_ids
-
-    @property
-    def words(self) -> list[str]:
-        return self.sample.words
-
-    @property
-    def n_layers(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_heads(self) -> int:
-        return self.weights.shape[1]
-
-    def head(self, layer: int, head: int) -> np.ndarray:
-        """One head's pattern, float32 ``[T, T]``."""
-        return self.weights[layer, head]
-
-    def word_level(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
-        """Word-level attention (Clark et al.: sum over key pieces, mean over query pieces).
-
-        Returns ``[W, W]`` for one head, or ``[n_layers, n_heads, W, W]`` when no head is named.
-        """
-        w = self.weights if layer is None else self.weights[layer, head]
-        return word_level(w, self.sample)
-
-    def __repr__(self) -> str:
-        L, H, T, _ = self.weights.shape
-        return f"Attention(model={self.model_name!r}, tokens={T}, layers={L}, heads={H})"
 
 
 class HeadModel:

@@ -19,7 +19,7 @@ ROOT = PKG.parent
 #: layer of every unit, lowest first; a unit may import units of its own layer or below
 LAYERS = [
     {"errors", "version", "validate", "safe_io", "head_names"},
-    {"text", "stats", "scores", "corpus", "zoo"},
+    {"text", "attention", "stats", "scores", "corpus", "zoo"},
     {"capture", "roles", "loading"},
     {"views"},
     {"catalog"},

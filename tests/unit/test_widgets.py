@@ -335,3 +335,18 @@ def test_explorer_shows_the_published_roles_of_gpt2_heads_under_the_name_gpt2():
     # another size under the same name is not GPT-2 small: nothing is linked
     small = SimpleNamespace(name="gpt2", n_layers=2, n_heads=3, attention=lambda text, **kw: fake_attention())
     assert hl.explore(small, "text").matches == {}
+
+
+def test_top_k_rows_strongest_first_ties_by_lower_key():
+    from headlab.attention import top_k_rows
+
+    keys, w = top_k_rows(np.array([[0.1, 0.5, 0.5, 0.2], [1, 0, 0, 0]], np.float32), 2)
+    assert keys.tolist() == [[1, 2], [0, 1]] and w.tolist() == [[0.5, 0.5], [1.0, 0.0]]
+    att = fake_attention(T=6, L=2, H=3)
+    keys, w = att.top_k(1, 2, k=3)
+    assert keys.shape == (6, 3) and keys.dtype == np.int32
+    np.testing.assert_allclose(w, np.sort(att.head(1, 2), axis=-1)[:, ::-1][:, :3])
+    with pytest.raises(InputError):
+        att.top_k(1, 2, k=0)
+    with pytest.raises(InputError):
+        att.head(2, 0)
