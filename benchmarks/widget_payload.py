@@ -3,14 +3,17 @@
 For the same text cut to 128, 512 and 1,024 tokens this prints:
 
 * headlab: the Explorer's notebook output as saved with widget state (JSON state, base64
-  buffers, the bundle), the page written by ``to_html`` and the bytes one click fetches;
+  buffers, the bundle), its kernel-free output (``application/vnd.headlab.v1+json``, every
+  head's sparse pattern within the 1 MB budget), the page written by ``to_html`` and the bytes
+  one click fetches (one head's sparse rows);
 * BertViz ``head_view`` (all layers, ``html_action="return"``) and CircuitsVis
   ``attention_patterns`` (one layer; its offline output, which inlines the bundle, and its CDN
   output, which holds only the data): the size of the HTML each puts into the notebook;
 * in a real JupyterLab driven by the system Chromium: time to first paint of the Explorer
   (cell run -> grid and attention view drawn; the widgets are built beforehand) and
   click-to-view latency (click a head in the grid -> its pattern fetched from the kernel and
-  drawn), in the default ``auto`` mode (a canvas matrix above 80 tokens) and in arc mode.
+  drawn), in the default ``auto`` mode (a heat-strip with windowed arcs above 80 tokens) and in
+  arc mode (windowed around the focused token).
 
 Models: 128 and 512 tokens use the embedded default (all-MiniLM-L6-v2, 6 x 12 heads, 512
 positions). 1,024 tokens exceeds MiniLM's positions, so that row uses a random-weight BERT
@@ -47,6 +50,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 
 import numpy as np  # noqa: E402
+
+from headlab.views.protocol import MIME_TYPE as MIME  # noqa: E402
+from headlab.views.sparse import pack_sparse, packed_nbytes  # noqa: E402
 
 PARAGRAPH = (
     "The committee met on a cold Tuesday morning to discuss the proposal that had been circulating "
@@ -180,7 +186,7 @@ CLICK = """async ([i, layer, head]) => {
   const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
   const rect = cell.node.querySelector(`.headlab-cell[data-layer="${layer}"][data-head="${head}"]`);
   const body = cell.node.querySelector('.headlab-att-body');
-  const want = `${layer}.${head}`;
+  const want = `L${layer}H${head}`;
   const t0 = performance.now();
   rect.dispatchEvent(new MouseEvent('click', { bubbles: true }));
   return await new Promise((resolve, reject) => {
@@ -258,10 +264,14 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         ex = W.explore(m, att, selected=(0, 0))
         build = time.perf_counter() - t
+        ex.wait()
         saved = saved_state_bytes(ex)
         synced = state_without_bundle(ex)
-        page = len(ex.to_html())
-        click = T * T * 2
+        with tempfile.TemporaryDirectory() as tmp:
+            page = ex.to_html(Path(tmp) / "explorer.html").stat().st_size
+        mime_doc = ex._repr_mimebundle_()[0][MIME]
+        output = len(json.dumps(mime_doc, indent=1))
+        click = packed_nbytes(pack_sparse(ex.sparse(5, 11)))
         if n <= 512 or args.full:
             bv = bertviz_size(att)
             bv_note = ""
@@ -272,7 +282,8 @@ def main(argv=None) -> int:
             bv_note = " est."
         cv = circuitsvis_sizes(att)
         rows.append(dict(n=n, T=T, label=label, saved=saved, synced=synced, page=page, click=click,
-                         bv=bv, bv_note=bv_note, cv=cv, build=build))
+                         bv=bv, bv_note=bv_note, cv=cv, build=build, output=output,
+                         heads=f"{mime_doc['budget']['heads_embedded']}/{mime_doc['budget']['heads_total']}"))
         del ex, att
         gc.collect()
 
@@ -281,17 +292,18 @@ def main(argv=None) -> int:
     bundle = (REPO / "headlab" / "static" / "index.js").stat().st_size
     print(f"headlab front-end bundle: {bundle / 1e3:.1f} kB minified (anywidget {anywidget.__version__})")
     print("\nNotebook output size (same text, cut to each length; 6 layers x 12 heads)")
-    hdr = f"{'tokens':>6} | {'headlab saved':>13} | {'synced data':>11} | {'one click':>11} | {'to_html':>11} | {'BertViz head_view':>18} | {'CircuitsVis 1 layer':>19} | {'(CDN variant)':>13} | model"
+    hdr = f"{'tokens':>6} | {'headlab saved':>13} | {'synced data':>11} | {'kernel-free output':>18} | {'one click':>11} | {'to_html':>11} | {'BertViz head_view':>18} | {'CircuitsVis 1 layer':>19} | {'(CDN variant)':>13} | model"
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
         bv = f"{mb(r['bv'])}{r['bv_note']}" if r["bv"] else "not installed"
         cv = (mb(r["cv"][0]), mb(r["cv"][1])) if r["cv"] else ("not installed", "")
-        print(f"{r['T']:>6} | {mb(r['saved']):>13} | {mb(r['synced']):>11} | {mb(r['click']):>11} | {mb(r['page']):>11} | "
+        print(f"{r['T']:>6} | {mb(r['saved']):>13} | {mb(r['synced']):>11} | {mb(r['output']) + ' ' + r['heads']:>18} | {mb(r['click']):>11} | {mb(r['page']):>11} | "
               f"{bv:>18} | {cv[0]:>19} | {cv[1]:>13} | {r['label']}")
     print("\nheadlab saved = Explorer widget state in the notebook (incl. the bundle, buffers base64);")
-    print("synced data = the same without the bundle; one click = float16 [T, T] pattern of one head,")
-    print("fetched on demand; to_html = self-contained offline page (embeds the heads on display).")
+    print("synced data = the same without the bundle; kernel-free output = the headlab mime payload beside")
+    print("the live widget (heads embedded / total); one click = one head's sparse rows (each query's")
+    print("strongest keys), fetched on demand; to_html = self-contained offline page.")
     for r in rows:
         if r["bv"]:
             ratio = r["bv"] / r["saved"]
@@ -312,10 +324,10 @@ def main(argv=None) -> int:
         for n in args.lengths:
             for mode in ("auto", "arcs"):
                 paint, click = tim[(n, mode)]
-                shown = "matrix" if mode == "auto" and n > 80 else "arcs"
+                shown = "strip" if mode == "auto" and n > 80 else "arcs"
                 print(f"{n:>6} | {mode + ' (' + shown + ')':>12} | {paint:8.0f} ms | {click:25.0f} ms")
         print("first paint: cell run -> 72 grid cells and the attention view drawn; click-to-view: click a")
-        print("head -> its pattern requested from the kernel (custom message, float16) and drawn.")
+        print("head -> its sparse pattern requested from the kernel (custom message, binary buffers) and drawn.")
         print("BertViz and CircuitsVis load their JavaScript from CDNs (or inline it after a network probe);")
         print("on this offline machine their browser timings are not comparable and are not measured.")
     return 0

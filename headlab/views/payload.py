@@ -10,10 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
-from headlab.errors import InputError, MissingExtraError
-from headlab.roles import resolve, sieve_for
-from headlab.scores.sieve import sieve_lift
+from headlab.errors import InputError
 from headlab.views.protocol import GRID_FIELDS, head_key
+from headlab.views.scoring import quick_scores  # noqa: F401  (its home before views/scoring.py)
 
 def _nan_col(sub, name):
     if name in sub.columns:
@@ -41,6 +40,33 @@ def grid_from_table(table, roles: Sequence[str], n_layers: int, n_heads: int, al
         for f, col in enumerate(cols):
             out[r, f, li[ok], hi[ok]] = col[ok]
     return out
+
+
+def compact_fields(grid: np.ndarray, fields=GRID_FIELDS) -> tuple[np.ndarray, list[str]]:
+    """Drop the fields no head has a value for: ``[R, F, L, H]`` -> ``[R, F', L, H]`` (score always kept).
+
+    Per-text scores have no CI, p or q: the grid then travels as the score field alone.
+    """
+    keep = [i for i, f in enumerate(fields) if f == "score" or np.isfinite(grid[:, i]).any()]
+    return np.ascontiguousarray(grid[:, keep]), [fields[i] for i in keep]
+
+
+def grid_state(report, role: str | None = None, *, catalog: list[dict] | None = None, title: str = "") -> dict:
+    """The synced traits of a HeadGrid of ``report`` (duck-typed, see ``HeadGrid``), grid as float32."""
+    table = report.table
+    roles = list(getattr(report, "roles", None) or list(dict.fromkeys(table["role"])))
+    if not roles:
+        raise InputError("the report has no roles to show")
+    if role is not None and role not in roles:
+        raise InputError(f"unknown role {role!r}; this report has {', '.join(roles)}")
+    L, H = int(report.n_layers), int(report.n_heads)
+    alpha = float(getattr(report, "alpha", 0.05))
+    grid, fields = compact_fields(grid_from_table(table, roles, L, H, alpha))
+    entries = list(catalog or [])
+    matches, role_matches = report_matches(table, entries, published_heads(entries, L, H))
+    return dict(title=title, n_layers=L, n_heads=H, model_name=str(getattr(report, "model_name", "") or ""),
+                roles=roles, role=role or roles[0], grid=grid, fields=fields, has_stats="q" in fields, alpha=alpha,
+                matches=matches, role_matches=role_matches, highlight=[], highlight_label="", pending=[], notice="")
 
 
 def grid_from_scores(scores: dict, n_layers: int, n_heads: int) -> tuple[list[str], np.ndarray]:
@@ -74,12 +100,14 @@ def published_heads(entries: list[dict], n_layers: int, n_heads: int) -> dict[st
 
 
 def catalog_heads(entries: list[dict], roles: Sequence[str], grid: np.ndarray | None, has_stats: bool,
-                  n_layers: int, n_heads: int) -> dict[str, list]:
+                  n_layers: int, n_heads: int, fields: Sequence[str] = GRID_FIELDS) -> dict[str, list]:
     """Catalogue id -> heads linked to it: ``[layer, head, "known" | "detected" | "top"]``.
 
     "known": published for this model; "detected": significant for a role that detects the
     type; "top" (no statistics, one text): the three strongest heads of such a role.
+    ``grid``: ``[R, F, L, H]`` with the fields ``fields``.
     """
+    fields = list(fields)
     role_index = {r: i for i, r in enumerate(roles)}
     out: dict[str, list] = {}
     for e in entries:
@@ -93,16 +121,29 @@ def catalog_heads(entries: list[dict], roles: Sequence[str], grid: np.ndarray | 
             if r is None or grid is None:
                 continue
             if has_stats:
-                sig = grid[r, GRID_FIELDS.index("sig")]
+                sig = grid[r, fields.index("sig")]
                 for l, h in zip(*np.nonzero(np.nan_to_num(sig) > 0)):
                     heads.setdefault((int(l), int(h)), "detected")
             else:
-                s = np.nan_to_num(grid[r, 0], nan=-np.inf).ravel()
+                s = np.nan_to_num(grid[r, fields.index("score")], nan=-np.inf).ravel()
                 for i in np.argsort(-s, kind="stable")[:3]:
                     if np.isfinite(s[i]):
                         heads.setdefault((int(i // n_heads), int(i % n_heads)), "top")
         if heads:
             out[e["id"]] = [[l, h, kind] for (l, h), kind in sorted(heads.items())]
+    return out
+
+
+def linked_entries(entries: list[dict], roles: Sequence[str], n_layers: int, n_heads: int) -> list[dict]:
+    """The catalogue entries that concern this model: published for one of its heads, or detected
+    by one of the roles on display. Views sync these and fetch any other entry when asked."""
+    roles = set(roles)
+    out = []
+    for e in entries:
+        known = any(isinstance(k.get("layer"), int) and isinstance(k.get("head"), int)
+                    and 0 <= k["layer"] < n_layers and 0 <= k["head"] < n_heads for k in e.get("known_instances", []))
+        if known or roles & set(e.get("detector", [])):
+            out.append(e)
     return out
 
 
@@ -165,29 +206,3 @@ def text_units(att) -> list[list]:
         units.append([i, j, label])
         i = j
     return units
-
-
-def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
-    """Per-head role scores on one ``Attention`` (no statistics): role id -> float32 ``[L, H]``.
-
-    Uses the default (length-free lift) score; roles that do not apply to this text are left
-    out, and so are the syntactic roles when spaCy is missing and no roles were named. The
-    Explorer shows these when it is given no report.
-    """
-    out = {}
-    causal = bool(getattr(att, "is_causal", False))
-    T = len(att.tokens)
-    visible = np.tri(T, dtype=bool) if causal else np.ones((T, T), dtype=bool)
-    for role in resolve(roles, "text"):
-        try:
-            res = sieve_for(role, att.sample, causal)
-        except MissingExtraError:
-            if roles is not None:
-                raise
-            continue
-        if res is None:
-            continue
-        score = sieve_lift(att.weights, res.sieve, visible, res.query_weights)
-        if np.all(np.isfinite(score)):
-            out[role.id] = score.astype(np.float32)
-    return out

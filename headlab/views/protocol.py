@@ -8,45 +8,66 @@ every ``{head: ...}`` map, and the grid's fields.
 Messages (``model.send`` from the page, ``widget.send`` from the kernel)::
 
     page -> kernel   {"kind": "pattern", "rid": str, "layer": int, "head": int}
-    kernel -> page   {"kind": "pattern", "rid": str, "layer": int, "head": int,
-                      "shape": [T, T], "dtype": "float16" | "uint8"}   + buffers [data(, row scales)]
+    kernel -> page   {"kind": "pattern", "rid": str, "layer": int, "head": int, "n": T,
+                      "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min"}
+                     + buffers [counts, keys, weights, scale]   (sparse rows: views/sparse.py)
+    page -> kernel   {"kind": "entry", "rid": str, "id": str}        (a catalogue entry not synced)
+    kernel -> page   {"kind": "entry", "rid": str, "entry": {...}}
     kernel -> page   {"kind": "error", "rid": str, "message": str}
 
 ``rid`` is the request id the page chose; replies carry it back so that each view only takes
 its own answers. A plain custom message, rather than anywidget's experimental ``invoke``, is
 used because it also works in hosts without ``invoke`` (marimo) and lets the page show its own
 "kernel not connected" state.
+
+The kernel-free payload (``application/vnd.headlab.v1+json``, views/mime.py) is::
+
+    {"version": 1, "view": "grid" | "attention" | "explorer" | "catalog",
+     "state": {...synced traits, binary leaves null..., "_static": true,
+               "preload": {head key: packed sparse pattern}},
+     "buffers": [{"path": [...], "data": "<base64>"}],
+     "budget": {"heads_embedded": n, "heads_total": m, "how": "..."}}
 """
 
 from __future__ import annotations
 
 from headlab.head_names import head_label
 
-__all__ = ["MIME_TYPE", "GRID_FIELDS", "TRAITS", "MESSAGES", "head_key"]
+__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "PAYLOAD_KEYS", "BUDGET_KEYS", "SPARSE_FIELDS", "GRID_FIELDS", "TRAITS",
+           "MESSAGES", "head_key"]
 
 #: the mime type of headlab's kernel-free payload (rendered by the JupyterLab extension)
 MIME_TYPE = "application/vnd.headlab.v1+json"
+#: the payload's format version and keys, and the keys of its ``budget``
+PAYLOAD_VERSION = 1
+PAYLOAD_KEYS = ["version", "view", "state", "buffers", "budget"]
+BUDGET_KEYS = ["heads_embedded", "heads_total", "how"]
+#: fields of one packed sparse pattern (a reply's buffers follow the last four in this order)
+SPARSE_FIELDS = ["n", "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min",
+                 "counts", "keys", "weights", "scale"]
 
 #: the fields of the grid array ``[roles, fields, layers, heads]``, in order
 GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig"]
 
 _COMMON = ["_view", "title"]
 _GRID = ["n_layers", "n_heads", "model_name", "roles", "role", "grid", "fields", "has_stats", "alpha",
-         "matches", "role_matches", "selected", "highlight", "highlight_label"]
-_ATTENTION = ["tokens", "units", "special", "heads", "mode", "level", "top_k", "threshold"]
+         "matches", "role_matches", "selected", "highlight", "highlight_label", "pending", "notice"]
+_ATTENTION = ["tokens", "units", "special", "heads", "mode", "level", "top_k", "threshold", "focus_token", "direction"]
 
 #: synced trait names per view (``_view`` value -> names); the TypeScript interfaces list the same
 TRAITS: dict[str, list[str]] = {
     "grid": _COMMON + _GRID,
     "attention": _COMMON + _ATTENTION,
-    "explorer": _COMMON + _GRID + _ATTENTION + ["catalog", "catalog_heads", "entry"],
+    "explorer": _COMMON + _GRID + _ATTENTION + ["catalog", "catalog_index", "catalog_heads", "entry"],
     "catalog": _COMMON + ["entries", "query", "stage", "entry"],
 }
 
 #: custom message kinds and their fields (besides ``kind``)
 MESSAGES: dict[str, list[str]] = {
     "pattern_request": ["rid", "layer", "head"],
-    "pattern_reply": ["rid", "layer", "head", "shape", "dtype"],
+    "pattern_reply": ["rid", "layer", "head", "n", "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min"],
+    "entry_request": ["rid", "id"],
+    "entry_reply": ["rid", "entry"],
     "error_reply": ["rid", "message"],
 }
 

@@ -1,17 +1,62 @@
-// AttentionView: one or more heads on a text, as arcs (reading order), bipartite lines
-// (queries left, keys right) or a canvas matrix for long inputs. Patterns come from a
-// PatternStore (custom messages or embedded export data), never from synced state.
+// AttentionView: one or more heads on a text. Short inputs: arcs (reading order), bipartite
+// lines or a matrix. Long inputs (above 80 units): a heat-strip of the whole text coloured by
+// attention from or to a focused token, with arcs windowed around that token; a zoomable
+// matrix with a block-max overview. Patterns are sparse rows from a PatternStore (custom
+// messages or data embedded in a saved output), never synced state. Edge thresholds adapt
+// to the input unless the user sets one, and the info line says what they hide.
 
-import { Tooltip, clear, exportButtons, html, svg } from "./dom";
-import {
-  aggregateUnits, arcHeight, arcPath, autoMode, cellAt, edgeStyle, matrixCell,
-  selectEdges, tokenUnits, unitPositions, type Edge,
-} from "./layout";
+import { drawArcs, drawLines, type EdgeView } from "./arcs";
+import { Tooltip, clear, exportButtons, html } from "./dom";
+import { tokenUnits } from "./layout";
+import { drawMatrix, type MatrixState } from "./matrix";
 import { PatternStore } from "./patterns";
-import { extent, fmt, headColor, hexToRgb, mix, normalizer, viridis, type RGB } from "./scales";
 import { headKey, type AnyModel, type Head, type Unit } from "./protocol";
+import { fmt, headColor } from "./scales";
+import {
+  aggregateSparse, autoThreshold, columnOf, defaultFocus, rowOf, topEdges, unitIndex, windowAround,
+  type Sparse, type SparseEdge,
+} from "./sparse";
+import { HeatStrip } from "./strip";
 
 const MAX_EDGES = 1500;
+/** Arcs draw every unit up to this many; above, a window around the focused token. */
+export const ARC_WINDOW = 80;
+/** Units in the arcs under a heat-strip. */
+export const STRIP_WINDOW = 48;
+
+/** The mode drawn for `n` units: auto is arcs up to ARC_WINDOW units, a heat-strip above. */
+export function resolveMode(mode: string | undefined, n: number): "arcs" | "lines" | "matrix" | "strip" {
+  if (mode === "arcs" || mode === "lines" || mode === "matrix" || mode === "strip") return mode;
+  return n <= ARC_WINDOW ? "arcs" : "strip";
+}
+
+export interface EdgeChoice { edges: SparseEdge[]; threshold: number; auto: boolean; candidates: number; strongestHidden: number }
+
+/**
+ * Edges to draw for queries in [lo, hi): each query's top-k kept keys, then a weight threshold,
+ * either the user's or (threshold null) one that keeps about `target` edges.
+ */
+export function chooseEdges(pats: Sparse[], lo: number, hi: number, topK: number, threshold: number | null, target: number): EdgeChoice {
+  const cand = pats.flatMap((p, i) => topEdges(p, lo, hi, topK, 0, i));
+  const auto = threshold === null || threshold === undefined;
+  const thr = auto ? autoThreshold(cand.map((e) => e.w), Math.min(target, MAX_EDGES)) : (threshold as number);
+  const kept = cand.filter((e) => e.w >= thr).sort((a, b) => b.w - a.w);
+  let strongestHidden = 0;
+  for (const e of cand) if (e.w < thr && e.w > strongestHidden) strongestHidden = e.w;
+  return { edges: kept.slice(0, MAX_EDGES), threshold: thr, auto, candidates: cand.length, strongestHidden };
+}
+
+/** What the info line says about the edges drawn, and how to see more when some are hidden. */
+export function edgeMessage(c: EdgeChoice, topK: number): string {
+  const shown = c.edges.length;
+  let s = `${shown} of ${c.candidates} edge(s) · weight ≥ ${fmt(c.threshold)} (${c.auto ? "auto" : "set"})` +
+    (topK > 0 ? ` · top-${topK} keys per query` : "");
+  if (shown === 0 && c.candidates > 0)
+    s += ` · no edge reaches ${fmt(c.threshold)} (the strongest is ${fmt(c.strongestHidden)}): lower the threshold or press auto to see them`;
+  else if (shown < c.candidates)
+    s += ` · ${c.candidates - shown} weaker edge(s) hidden: lower the threshold${c.auto ? "" : " or press auto"} to see more`;
+  return s;
+}
 
 export function mountAttention(model: AnyModel, host: HTMLElement, signal: AbortSignal, store: PatternStore): () => void {
   const root = html("div", "headlab-att");
@@ -20,28 +65,32 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   // ---- controls ----
   const bar = html("div", "headlab-bar");
   const modeSel = html("select", "headlab-mode", undefined, { "aria-label": "View" });
-  for (const [v, t] of [["auto", "auto"], ["arcs", "arcs"], ["lines", "lines"], ["matrix", "matrix"]]) {
-    const o = html("option", "", t); o.value = v; modeSel.appendChild(o);
-  }
+  for (const v of ["auto", "arcs", "lines", "strip", "matrix"]) { const o = html("option", "", v); o.value = v; modeSel.appendChild(o); }
   const wordBox = html("input", "headlab-words", undefined, { type: "checkbox", "aria-label": "Aggregate to words" });
   const wordLabel = html("label", "headlab-label");
   wordLabel.append(wordBox, document.createTextNode(" words"));
   const topk = html("input", "headlab-topk", undefined, { type: "number", min: "0", max: "50", step: "1", "aria-label": "Top k keys per query" });
   const topkLabel = html("label", "headlab-label", "top-k ");
   topkLabel.appendChild(topk);
-  const thr = html("input", "headlab-threshold", undefined, { type: "range", min: "0", max: "1", step: "0.01", "aria-label": "Weight threshold" });
+  const thr = html("input", "headlab-threshold", undefined, { type: "range", min: "0", max: "1", step: "0.001", value: "0", "aria-label": "Weight threshold" });
   const thrVal = html("span", "headlab-thr-val");
+  const thrAuto = html("button", "headlab-btn headlab-thr-auto", "auto", { type: "button", title: "Let the threshold adapt to the input" });
   const thrLabel = html("label", "headlab-label", "threshold ");
   thrLabel.append(thr, thrVal);
+  const dirSel = html("select", "headlab-direction", undefined, { "aria-label": "Strip colours" });
+  for (const [v, t] of [["from", "attention from focus"], ["to", "attention to focus"]]) { const o = html("option", "", t); o.value = v; dirSel.appendChild(o); }
   const chips = html("span", "headlab-chips");
   let currentSvg: SVGSVGElement | null = null;
-  bar.append(modeSel, wordLabel, topkLabel, thrLabel, chips, exportButtons(() => currentSvg, "headlab-attention", root));
+  bar.append(modeSel, wordLabel, topkLabel, thrLabel, thrAuto, dirSel, chips, exportButtons(() => currentSvg, "headlab-attention", root));
   const body = html("div", "headlab-att-body");
   const info = html("div", "headlab-info", "", { "aria-live": "polite" });
-  root.append(bar, body, info);
+  const kept = html("div", "headlab-kept headlab-muted");
+  root.append(bar, body, info, kept);
   const tip = new Tooltip(root);
 
-  const aggCache = new Map<string, Float32Array>();
+  const aggCache = new Map<string, Sparse>();
+  const matrixState: MatrixState = { zoom: 64, r0: 0, c0: 0, centredOn: -1 };
+  let layout: { key: string; strip: HeatStrip; box: HTMLElement; legend: HTMLElement; arcs: HTMLElement; pick: (i: number) => void; focus: number } | null = null;
   let seq = 0;
 
   function units(): { list: Unit[]; word: boolean } {
@@ -55,8 +104,10 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     wordBox.checked = model.get("level") === "word";
     wordBox.disabled = !(model.get("units") ?? []).length;
     topk.value = String(model.get("top_k") ?? 3);
-    thr.value = String(model.get("threshold") ?? 0);
-    thrVal.textContent = ` ${fmt(model.get("threshold") ?? 0)}`;
+    const t = model.get("threshold");
+    if (t !== null && t !== undefined) { thr.value = String(t); thrVal.textContent = ` ${fmt(t)}`; }
+    thrAuto.classList.toggle("is-on", t === null || t === undefined);
+    dirSel.value = model.get("direction") ?? "from";
     clear(chips);
     (model.get("heads") ?? []).forEach(([l, h], i) => {
       const chip = html("button", "headlab-chip", headKey(l, h), { type: "button", title: "Remove this head", "data-head-key": headKey(l, h) });
@@ -69,24 +120,40 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     });
   }
 
+  function pickUnit(i: number, list: Unit[], word: boolean) {
+    const token = word ? list[i]?.[0] ?? i : i;
+    if (token === model.get("focus_token")) return;
+    model.set("focus_token", token);
+    model.save_changes();
+  }
+
+  function keptLine(pats: Sparse[]): string {
+    const low = Math.min(...pats.map((p) => p.keptMean));
+    if (!(low < 0.995)) return "";
+    const worst = Math.min(...pats.map((p) => p.keptMin));
+    return `Patterns keep each query's strongest keys (up to ${Math.max(...pats.map((p) => p.kMax))}): ` +
+      `${Math.round(100 * low)}% of its attention on average, at least ${Math.round(100 * worst)}%; weaker keys are not drawn.`;
+  }
+
   async function refresh() {
     const my = ++seq;
     syncControls();
     const heads: Head[] = model.get("heads") ?? [];
     body.dataset.heads = heads.map(([l, h]) => headKey(l, h)).join(",");
     if (!heads.length) {
-      clear(body); currentSvg = null;
+      clear(body); currentSvg = null; kept.textContent = ""; layout = null;
       body.dataset.state = "empty";
       body.appendChild(html("div", "headlab-muted", "No head chosen: click a head in the grid (shift-click to overlay several)."));
+      info.textContent = "";
       return;
     }
     body.dataset.state = "loading";
-    let pats;
+    let pats: Sparse[];
     try {
       pats = await Promise.all(heads.map(([l, h]) => store.get(l, h)));
     } catch (e) {
       if (my !== seq) return;
-      clear(body); currentSvg = null;
+      clear(body); currentSvg = null; kept.textContent = ""; layout = null;
       body.dataset.state = "error";
       body.appendChild(html("div", "headlab-error", `Attention not available: ${(e as Error).message}`));
       return;
@@ -94,187 +161,82 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     if (my !== seq) return;
     const { list, word } = units();
     const mats = pats.map((p, i) => {
-      if (!word) return p.data;
+      if (!word) return p;
       const key = `${headKey(heads[i][0], heads[i][1])}:w`;
       let m = aggCache.get(key);
-      if (!m) { m = aggregateUnits(p.data, p.n, list); aggCache.set(key, m); }
+      if (!m) { m = aggregateSparse(p, list); aggCache.set(key, m); }
       return m;
     });
     const n = list.length;
-    const mode0 = model.get("mode") ?? "auto";
-    const mode = mode0 === "auto" ? autoMode(n) : mode0;
-    clear(body);
-    body.dataset.mode = mode;
     const labels = list.map((u) => u[2]);
-    const special = new Set(word ? [] : model.get("special") ?? []);
-    if (mode === "matrix") drawMatrix(mats, n, labels, heads);
-    else {
-      const opt = { topK: model.get("top_k") ?? 3, threshold: model.get("threshold") ?? 0 };
-      const edges = mats.flatMap((m, i) => selectEdges(m, n, opt, i));
-      edges.sort((a, b) => b.w - a.w);
-      const shown = edges.slice(0, MAX_EDGES);
-      (mode === "lines" ? drawLines : drawArcs)(shown, labels, special, heads);
-      info.textContent = `${shown.length} edge(s)${edges.length > shown.length ? ` (strongest ${MAX_EDGES} of ${edges.length})` : ""} · hover a token to focus its edges`;
+    const special = new Set<number>(word ? [] : model.get("special") ?? []);
+    const ft = model.get("focus_token") ?? -1;
+    const nTok = (model.get("tokens") ?? []).length;
+    const focus = ft >= 0 && ft < nTok ? (word ? Math.max(0, unitIndex(list, nTok)[ft]) : ft) : defaultFocus(mats[0], special);
+    const mode = resolveMode(model.get("mode"), n);
+    const topK = model.get("top_k") ?? 3;
+    const threshold = model.get("threshold") ?? null;
+    dirSel.hidden = mode !== "strip";
+    body.dataset.mode = mode;
+    body.dataset.focus = String(focus);
+    kept.textContent = keptLine(pats);
+    const pick = (i: number) => pickUnit(i, list, word);
+    const edgeView = (container: HTMLElement, idle: () => string): EdgeView => ({
+      body: container, info, signal, labels, special, heads, onPick: pick, idle,
+      setExport: (s) => { currentSvg = s; },
+    });
+    const drawEdges = (container: HTMLElement, lo: number, hi: number, lines: boolean, prefix = "") => {
+      const c = chooseEdges(mats, lo, hi, topK, threshold, Math.max(40, 2 * (hi - lo)));
+      if (c.auto) { thr.value = String(c.threshold); thrVal.textContent = ` auto (${fmt(c.threshold)})`; }
+      const where = lo > 0 || hi < n ? ` · units ${lo}–${hi - 1} of ${n} around “${labels[focus]}” (#${focus}); click a token to move` : "";
+      const idle = () => `${prefix}${edgeMessage(c, topK)}${where}`;
+      (lines ? drawLines : drawArcs)(edgeView(container, idle), c.edges, lo, hi);
+      info.textContent = idle();
+    };
+    if (mode === "matrix") {
+      clear(body); layout = null;
+      drawMatrix({ body, info, tip, signal, labels, heads, onPick: pick, setExport: (s) => { currentSvg = s; } }, mats, focus, matrixState);
+    } else if (mode === "strip") {
+      // The strip stays in the page between clicks: a new head or focus recolours it and redraws the arcs.
+      const key = `${word}:${n}:${labels[0] ?? ""}:${labels[n - 1] ?? ""}`;
+      if (!layout || layout.key !== key || layout.box.parentElement !== body) {
+        clear(body);
+        const describe = (i: number, w: number) => `#${i} “${labels[i]}”: ${fmt(w)} ${model.get("direction") === "to" ? "to" : "from"} “${labels[Number(body.dataset.focus)]}”`;
+        const strip = new HeatStrip(labels, special, (i) => layout?.pick(i), tip, describe, signal);
+        const box = html("div", "headlab-strip-box", undefined, { tabindex: "0" });
+        box.appendChild(strip.el);
+        layout = { key, strip, box, legend: html("div", "headlab-muted headlab-strip-legend"), arcs: html("div", "headlab-strip-arcs"), pick, focus };
+        const l = layout;
+        box.addEventListener("keydown", (ev) => {
+          if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+          ev.preventDefault(); ev.stopPropagation();
+          l.pick(Math.max(0, Math.min(n - 1, l.focus + (ev.key === "ArrowLeft" ? -1 : 1))));
+        }, { signal });
+        body.append(layout.legend, box, layout.arcs);
+      }
+      layout.pick = pick;
+      layout.focus = focus;
+      const dir = model.get("direction") ?? "from";
+      layout.legend.textContent = `Colour: attention ${dir === "to" ? "to" : "from"} “${labels[focus]}” (#${focus}) ${dir === "to" ? "from" : "to"} each token` +
+        `${heads.length > 1 ? ` (${headKey(...heads[0])})` : ""}, darker = more. Click a token to focus it; ←/→ move.`;
+      layout.strip.colour(dir === "to" ? columnOf(mats[0], focus) : rowOf(mats[0], focus), focus);
+      layout.strip.reveal(focus);
+      const [lo, hi] = windowAround(n, focus, STRIP_WINDOW);
+      drawEdges(layout.arcs, lo, hi, false);
+    } else {
+      clear(body); layout = null;
+      // Whole texts up to ARC_WINDOW units; above, a window about one screen wide around the focus.
+      const width = n <= ARC_WINDOW ? n : mode === "lines" ? 2 * ARC_WINDOW : STRIP_WINDOW;
+      const [lo, hi] = windowAround(n, focus, width);
+      drawEdges(body, lo, hi, mode === "lines");
     }
     body.dataset.state = "ready";
-  }
-
-  // ---- arcs ----
-  function drawArcs(edges: Edge[], labels: string[], special: Set<number>, heads: Head[]) {
-    const pos = unitPositions(labels);
-    const pad = 12, maxH = 150;
-    let up = 10, down = 10;
-    for (const e of edges) {
-      const hgt = arcHeight(pos.x[e.q], pos.x[e.k], maxH);
-      if (e.k < e.q) up = Math.max(up, hgt); else if (e.k > e.q) down = Math.max(down, hgt);
-    }
-    const y = pad + up + 12;
-    const W = pos.total + 2 * pad, H = y + down + pad + 12;
-    const s = svg("svg", { class: "headlab-arcs", width: W, height: H, viewBox: `0 0 ${W} ${H}` });
-    const gArcs = svg("g", { class: "headlab-arc-layer" });
-    for (const e of edges) {
-      const st = edgeStyle(e.w);
-      const x1 = pad + pos.x[e.q], x2 = pad + pos.x[e.k];
-      const col = headColor(e.head);
-      let el: SVGElement;
-      if (e.q === e.k) el = svg("circle", { cx: x1, cy: y - 16, r: 1.5 + 3 * e.w, fill: col, "fill-opacity": st.opacity });
-      else {
-        const side = e.k < e.q ? -1 : 1;
-        el = svg("path", { d: arcPath(x1, x2, y + side * 9, side, maxH), stroke: col, "stroke-width": st.width, "stroke-opacity": st.opacity, fill: "none" });
-      }
-      el.classList.add("headlab-arc");
-      el.setAttribute("data-q", String(e.q)); el.setAttribute("data-k", String(e.k));
-      el.setAttribute("data-head", headKey(...heads[e.head])); el.setAttribute("data-w", e.w.toFixed(4));
-      gArcs.appendChild(el);
-    }
-    const gTok = svg("g", { class: "headlab-tokens" });
-    labels.forEach((lab, i) => {
-      const t = svg("text", { class: "headlab-token" + (special.has(i) ? " is-special" : ""), x: pad + pos.x[i], y: y + 4, "text-anchor": "middle", "data-i": i });
-      t.textContent = lab;          // tokens are text nodes, never markup
-      gTok.appendChild(t);
-      gTok.appendChild(svg("rect", { class: "headlab-hit", x: pad + pos.x[i] - pos.width[i] / 2, y: y - 9, width: pos.width[i], height: 18, "data-i": i }));
-    });
-    s.append(gArcs, gTok);
-    mountEdges(s, "headlab-scroll", edges, labels, heads);
-  }
-
-  // ---- bipartite lines ----
-  function drawLines(edges: Edge[], labels: string[], special: Set<number>, heads: Head[]) {
-    const n = labels.length, rowH = 16, pad = 10;
-    const labW = Math.min(140, Math.max(40, Math.max(...labels.map((l) => l.length)) * 7 + 8));
-    const gap = 160, W = 2 * labW + gap + 2 * pad, H = n * rowH + 2 * pad + 14;
-    const xl = pad + labW, xr = pad + labW + gap;
-    const s = svg("svg", { class: "headlab-lines", width: W, height: H, viewBox: `0 0 ${W} ${H}` });
-    s.appendChild(svg("text", { class: "headlab-axis", x: xl, y: 10, "text-anchor": "end" }, "queries"));
-    s.appendChild(svg("text", { class: "headlab-axis", x: xr, y: 10 }, "keys"));
-    const yOf = (i: number) => pad + 14 + i * rowH + rowH / 2;
-    const g = svg("g", { class: "headlab-arc-layer" });
-    for (const e of edges) {
-      const st = edgeStyle(e.w);
-      g.appendChild(svg("line", {
-        class: "headlab-arc", x1: xl + 4, y1: yOf(e.q), x2: xr - 4, y2: yOf(e.k), stroke: headColor(e.head),
-        "stroke-width": st.width, "stroke-opacity": st.opacity, "data-q": e.q, "data-k": e.k,
-        "data-head": headKey(...heads[e.head]), "data-w": e.w.toFixed(4),
-      }));
-    }
-    const gTok = svg("g", { class: "headlab-tokens" });
-    labels.forEach((lab, i) => {
-      for (const side of [0, 1] as const) {
-        const t = svg("text", {
-          class: "headlab-token" + (special.has(i) ? " is-special" : ""), x: side ? xr : xl, y: yOf(i) + 4,
-          "text-anchor": side ? "start" : "end", "data-i": i, "data-side": side ? "key" : "query",
-        });
-        t.textContent = lab;
-        gTok.appendChild(t);
-        gTok.appendChild(svg("rect", { class: "headlab-hit", x: side ? xr : xl - labW, y: yOf(i) - rowH / 2, width: labW, height: rowH, "data-i": i, "data-side": side ? "key" : "query" }));
-      }
-    });
-    s.append(g, gTok);
-    mountEdges(s, "headlab-scroll headlab-scroll-y", edges, labels, heads);
-  }
-
-  // shared tail of the arc and line views: hover focus, a scroller, and the export target
-  function mountEdges(s: SVGSVGElement, scrollClass: string, edges: Edge[], labels: string[], heads: Head[]) {
-    wireFocus(s, edges, labels, heads);
-    const scroller = html("div", scrollClass);
-    scroller.appendChild(s);
-    body.appendChild(scroller);
-    currentSvg = s;
-  }
-
-  function wireFocus(s: SVGSVGElement, edges: Edge[], labels: string[], heads: Head[]) {
-    const arcs = Array.from(s.querySelectorAll<SVGElement>(".headlab-arc"));
-    const toks = Array.from(s.querySelectorAll<SVGElement>(".headlab-token"));
-    const focus = (i: number | null, side: string | null) => {
-      s.classList.toggle("is-focus", i !== null);
-      arcs.forEach((a) => {
-        const q = Number(a.getAttribute("data-q")), k = Number(a.getAttribute("data-k"));
-        const on = i !== null && (side === "query" ? q === i : side === "key" ? k === i : q === i || k === i);
-        a.classList.toggle("is-on", on);
-      });
-      toks.forEach((t) => t.classList.toggle("is-on", i !== null && Number(t.getAttribute("data-i")) === i));
-      if (i === null) return;
-      const out = edges.filter((e) => e.q === i).sort((a, b) => b.w - a.w).slice(0, 5);
-      const inc = edges.filter((e) => e.k === i && e.q !== i).sort((a, b) => b.w - a.w).slice(0, 5);
-      const f = (e: Edge, j: number) => `${labels[j]} ${fmt(e.w)}${heads.length > 1 ? ` (${headKey(...heads[e.head])})` : ""}`;
-      info.textContent = `“${labels[i]}” (#${i}) attends to: ${out.map((e) => f(e, e.k)).join(", ") || "–"} | attended by: ${inc.map((e) => f(e, e.q)).join(", ") || "–"}`;
-    };
-    s.addEventListener("mouseover", (ev) => {
-      const t = ev.target as Element;
-      const i = t.getAttribute?.("data-i");
-      if (i !== null && i !== undefined && (t.classList.contains("headlab-hit") || t.classList.contains("headlab-token")))
-        focus(Number(i), t.getAttribute("data-side"));
-    }, { signal });
-    s.addEventListener("mouseleave", () => focus(null, null), { signal });
-  }
-
-  // ---- matrix (canvas) ----
-  function drawMatrix(mats: Float32Array[], n: number, labels: string[], heads: Head[]) {
-    const cell = matrixCell(n);
-    const canvas = html("canvas", "headlab-matrix", undefined, { width: String(n), height: String(n), "aria-label": `attention matrix, ${n} by ${n}, rows are queries` });
-    const size = n * cell;
-    canvas.style.width = `${size}px`;
-    canvas.style.height = `${size}px`;
-    const ctx = canvas.getContext("2d");
-    const bg: RGB = [255, 255, 255];
-    if (ctx) {
-      const img = ctx.createImageData(n, n);
-      const norms = mats.map((m) => normalizer(0, extent(m)[1]));
-      const cols = heads.map((_, i) => hexToRgb(headColor(i)));
-      for (let p = 0; p < n * n; p++) {
-        let c: RGB;
-        if (mats.length === 1) c = viridis(norms[0](mats[0][p]));
-        else {
-          let best = 0, bv = -1;
-          for (let i = 0; i < mats.length; i++) { const v = norms[i](mats[i][p]); if (v > bv) { bv = v; best = i; } }
-          c = mix(bg, cols[best], bv);
-        }
-        img.data[4 * p] = c[0]; img.data[4 * p + 1] = c[1]; img.data[4 * p + 2] = c[2]; img.data[4 * p + 3] = 255;
-      }
-      ctx.putImageData(img, 0, 0);
-    }
-    const wrap = html("div", "headlab-matrix-wrap");
-    wrap.appendChild(canvas);
-    body.appendChild(wrap);
-    canvas.addEventListener("mousemove", (ev) => {
-      const r = canvas.getBoundingClientRect();
-      const rc = cellAt(ev.clientX - r.left, ev.clientY - r.top, n, r.width);
-      if (!rc) { tip.hide(); return; }
-      const [q, k] = rc;
-      tip.show([`query #${q} “${labels[q]}” → key #${k} “${labels[k]}”`,
-        ...heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(mats[i][q * n + k])}`)], ev.clientX, ev.clientY);
-    }, { signal });
-    canvas.addEventListener("mouseleave", () => tip.hide(), { signal });
-    info.textContent = `${n} × ${n} matrix, rows are queries, columns are keys${mats.length > 1 ? "; colour = strongest head" : ""} · hover for weights`;
-    // export: an SVG that embeds the canvas as an image
-    const s = svg("svg", { width: size, height: size });
-    s.appendChild(svg("image", { href: canvas.toDataURL("image/png"), width: size, height: size, style: "image-rendering:pixelated" }));
-    currentSvg = s;
   }
 
   // ---- control events ----
   modeSel.addEventListener("change", () => { model.set("mode", modeSel.value as never); model.save_changes(); }, { signal });
   wordBox.addEventListener("change", () => { model.set("level", wordBox.checked ? "word" : "token"); model.save_changes(); }, { signal });
+  dirSel.addEventListener("change", () => { model.set("direction", dirSel.value as never); model.save_changes(); }, { signal });
   const onTopk = () => {
     if (topk.value === "") return;          // mid-edit
     const v = Math.max(0, Math.min(50, Math.round(Number(topk.value) || 0)));
@@ -283,10 +245,11 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   topk.addEventListener("input", onTopk, { signal });
   topk.addEventListener("change", onTopk, { signal });
   thr.addEventListener("input", () => { model.set("threshold", Number(thr.value)); model.save_changes(); }, { signal });
+  thrAuto.addEventListener("click", () => { model.set("threshold", null); model.save_changes(); }, { signal });
 
-  const onTokens = () => { aggCache.clear(); store.reset(); void refresh(); };
+  const onTokens = () => { aggCache.clear(); store.reset(); layout = null; void refresh(); };
   const onChange = () => void refresh();
-  const traits = ["heads", "mode", "level", "top_k", "threshold", "units", "special"];
+  const traits = ["heads", "mode", "level", "top_k", "threshold", "units", "special", "focus_token", "direction"];
   for (const t of traits) model.on(`change:${t}`, onChange);
   model.on("change:tokens", onTokens);
   void refresh();

@@ -30,6 +30,14 @@ export function headRoleRanks(all: Float32Array, shape: number[], fields: string
   return out.sort((a, b) => Number(b.sig) - Number(a.sig) || a.rank - b.rank);
 }
 
+/** Every entry the picker offers: the index ([id, name, stage]) plus any synced entry it lacks. */
+export function catalogIndex(entries: CatalogEntry[], index: [string, string, string][]): [string, string, string][] {
+  const out = [...index];
+  const seen = new Set(index.map(([id]) => id));
+  for (const e of entries) if (!seen.has(e.id)) out.push([e.id, e.name || e.id, e.stage ?? ""]);
+  return out;
+}
+
 /** Catalogue entries whose detector uses one of the roles. */
 export function entriesForRoles(entries: CatalogEntry[], roles: string[]): CatalogEntry[] {
   const set = new Set(roles);
@@ -65,15 +73,19 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
   const cardBox = html("div", "headlab-card-box");
   side.append(pickRow, headInfo, cardBox);
 
+  // entries fetched from the kernel on demand (the view syncs only those that concern its model)
+  const fetched = new Map<string, CatalogEntry | string>();
+
   function drawSide() {
     const entries = model.get("catalog") ?? [];
-    if (entrySel.options.length !== entries.length + 1) {
+    const index = catalogIndex(entries, model.get("catalog_index") ?? []);
+    if (entrySel.options.length !== index.length + 1) {
       clear(entrySel);
       const none = html("option", "", "— none —"); none.value = ""; entrySel.appendChild(none);
-      for (const e of entries) { const o = html("option", "", e.name || e.id); o.value = e.id; entrySel.appendChild(o); }
+      for (const [id, name] of index) { const o = html("option", "", name || id); o.value = id; entrySel.appendChild(o); }
     }
     entrySel.value = model.get("entry") ?? "";
-    pickLabel.hidden = entries.length === 0;
+    pickLabel.hidden = index.length === 0;
 
     clear(headInfo);
     const sel = model.get("selected");
@@ -107,25 +119,31 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
     } else headInfo.appendChild(html("div", "headlab-muted", "Click a head in the grid."));
 
     clear(cardBox);
-    const cur = entries.find((e) => e.id === model.get("entry"));
+    const id = model.get("entry");
+    const got = fetched.get(id);
+    const cur = entries.find((e) => e.id === id) ?? (typeof got === "object" ? got : undefined);
     if (cur) {
       const n = (model.get("catalog_heads")?.[cur.id] ?? []).length;
       cardBox.appendChild(html("div", "headlab-muted", n ? `${n} head(s) outlined in the grid` : "no head of this model linked to this type"));
       cardBox.appendChild(entryCard(cur, true));
+    } else if (id && typeof got === "string") {
+      cardBox.appendChild(html("div", "headlab-error", `Entry not available: ${got}`));
+    } else if (id) {
+      cardBox.appendChild(html("div", "headlab-muted", "Loading the entry…"));
+      store.entry(id).then((e) => { fetched.set(id, e); }, (err: Error) => { fetched.set(id, err.message); }).finally(() => drawSide());
     }
   }
 
   function pickEntry(id: string) {
-    const entries = model.get("catalog") ?? [];
-    const e = entries.find((x) => x.id === id);
+    const name = catalogIndex(model.get("catalog") ?? [], model.get("catalog_index") ?? []).find(([x]) => x === id)?.[1];
     const heads = (model.get("catalog_heads")?.[id] ?? []).map(([l, h]) => [l, h] as Head);
     model.set("entry", id);
     model.set("highlight", heads);
-    model.set("highlight_label", e ? e.name || e.id : "");
+    model.set("highlight_label", id ? name || id : "");
     model.save_changes();
   }
   entrySel.addEventListener("change", () => pickEntry(entrySel.value), { signal });
-  const traits = ["catalog", "catalog_heads", "entry", "selected", "matches", "grid", "role"];
+  const traits = ["catalog", "catalog_index", "catalog_heads", "entry", "selected", "matches", "grid", "role"];
   for (const t of traits) model.on(`change:${t}`, drawSide);
   drawSide();
   return () => { offGrid(); offAtt(); for (const t of traits) model.off(`change:${t}`, drawSide); };

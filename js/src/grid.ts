@@ -31,6 +31,9 @@ export function gridCellSize(H: number): number {
   return Math.max(10, Math.min(28, Math.floor(520 / Math.max(1, H))));
 }
 
+const TRAITS = ["role", "roles", "grid", "fields", "selected", "highlight", "highlight_label", "matches", "role_matches",
+  "n_layers", "n_heads", "alpha", "has_stats", "pending", "notice"];
+
 export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSignal, opts: GridOptions = {}): () => void {
   const root = html("div", "headlab-grid");
   host.appendChild(root);
@@ -41,8 +44,13 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
   const gridSvg = svg("svg", { class: "headlab-grid-svg", tabindex: 0, role: "grid" });
   const legend = html("div", "headlab-legend");
   const status = html("div", "headlab-status", "", { "aria-live": "polite" });
+  const progress = html("div", "headlab-progress-row");
+  const progressBar = html("progress", "headlab-progress");
+  const progressText = html("span", "headlab-muted");
+  progress.append(progressBar, progressText);
+  const notice = html("div", "headlab-notice");
   bar.append(roleLabel, exportButtons(() => gridSvg, "headlab-grid", root));
-  root.append(bar, gridSvg, legend, status);
+  root.append(bar, progress, gridSvg, legend, status, notice);
   const tip = new Tooltip(root);
   let cursor: Head | null = null;
   let focused = false;
@@ -90,12 +98,21 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
     const L = model.get("n_layers"), H = model.get("n_heads");
     const roles = model.get("roles") ?? [];
     // role selector
+    const pending = new Set(model.get("pending") ?? []);
     if (roleSel.options.length !== roles.length || roles.some((r, i) => roleSel.options[i].value !== r)) {
       clear(roleSel);
       for (const r of roles) { const o = html("option", "", r); o.value = r; roleSel.appendChild(o); }
     }
+    roles.forEach((r, i) => { roleSel.options[i].textContent = pending.has(r) ? `${r} (scoring…)` : r; });
     roleSel.value = roles[currentRole()] ?? "";
     roleLabel.hidden = roles.length === 0;
+    root.dataset.pending = String(pending.size);
+    progress.hidden = pending.size === 0;
+    progressBar.max = Math.max(1, roles.length);
+    progressBar.value = roles.length - pending.size;
+    progressText.textContent = pending.size ? ` scoring roles in the background: ${roles.length - pending.size} of ${roles.length} ready` : "";
+    notice.textContent = model.get("notice") ?? "";
+    notice.hidden = !notice.textContent;
 
     const d = data();
     const st = d ? roleStats(d.all, d.shape, model.get("fields"), currentRole()) : null;
@@ -148,7 +165,8 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
     drawLegend(lo, hi, st !== null);
     const hl = model.get("highlight") ?? [];
     status.textContent = (sel ? `Selected ${headKey(sel[0], sel[1])}. ` : "Click a head to select it. ") +
-      (hl.length ? `${hl.length} head(s) outlined: ${model.get("highlight_label") || "highlight"}.` : "");
+      (hl.length ? `${hl.length} head(s) outlined: ${model.get("highlight_label") || "highlight"}.` : "") +
+      (pending.has(roles[currentRole()]) ? ` Role ${roles[currentRole()]} is still being scored.` : "");
   }
 
   /** The keyboard cursor is a separate overlay: redrawing cells under a click would eat it. */
@@ -216,11 +234,11 @@ export function mountGrid(model: AnyModel, host: HTMLElement, signal: AbortSigna
   gridSvg.addEventListener("blur", () => { focused = false; tip.hide(); drawCursor(); }, { signal });
   roleSel.addEventListener("change", () => { model.set("role", roleSel.value); model.save_changes(); }, { signal });
 
-  for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "role_matches", "n_layers", "n_heads", "alpha", "has_stats"])
+  for (const t of TRAITS)
     model.on(`change:${t}`, draw);
   draw();
   return () => {
-    for (const t of ["role", "roles", "grid", "selected", "highlight", "highlight_label", "matches", "role_matches", "n_layers", "n_heads", "alpha", "has_stats"])
+    for (const t of TRAITS)
       model.off(`change:${t}`, draw);
   };
 }

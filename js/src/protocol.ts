@@ -14,6 +14,46 @@ export interface Packed {
   scale?: DataView | ArrayBuffer | Uint8Array;
 }
 
+/**
+ * One head's attention as sparse rows (headlab/views/sparse.py writes it): per query the fewest
+ * keys, strongest first, carrying `mass` of its attention (at most `k_max`). Binary fields are
+ * DataViews (live replies put them back from buffers, saved payloads from base64).
+ */
+export interface PackedSparse {
+  n: number;
+  key_dtype: "uint16" | "int32";
+  weight_dtype: "uint8" | "float16";
+  mass: number;
+  k_max: number;
+  /** mean and smallest share of a query's attention its kept keys carry */
+  kept_mean: number;
+  kept_min: number;
+  /** uint8 [n]: keys kept per query */
+  counts: DataView | ArrayBuffer | Uint8Array | null;
+  /** uint16 / int32 [nnz]: key indices, query by query */
+  keys: DataView | ArrayBuffer | Uint8Array | null;
+  /** uint8 [nnz] (byte / 255 * the row's scale) or float16 [nnz] */
+  weights: DataView | ArrayBuffer | Uint8Array | null;
+  /** float16 [n]: each row's strongest weight (uint8 weights only) */
+  scale: DataView | ArrayBuffer | Uint8Array | null;
+}
+
+/** The kernel-free payload (application/vnd.headlab.v1+json), as headlab/views/mime.py writes it. */
+export interface HeadlabPayload {
+  version: number;
+  view: "grid" | "attention" | "explorer" | "catalog";
+  state: Record<string, unknown>;
+  buffers: { path: (string | number)[]; data: string }[];
+  budget: Budget;
+}
+
+export interface Budget {
+  heads_embedded: number;
+  heads_total: number;
+  /** how to see the heads left out ("" when none were) */
+  how: string;
+}
+
 export type Head = [number, number];
 /** [first token, end token (exclusive), label] */
 export type Unit = [number, number, string];
@@ -39,7 +79,7 @@ export interface GridTraits {
   model_name: string;
   roles: string[];
   role: string;
-  /** float32 [R, F, L, H]; fields listed in `fields`. */
+  /** float16 [R, F, L, H]; the fields listed in `fields` (only those with values). */
   grid: Packed | null;
   fields: string[];
   has_stats: boolean;
@@ -51,6 +91,10 @@ export interface GridTraits {
   selected: Head | null;
   highlight: Head[];
   highlight_label: string;
+  /** roles still being scored in the background */
+  pending: string[];
+  /** a message for the user ("" when none) */
+  notice: string;
 }
 
 export interface AttentionTraits {
@@ -58,17 +102,25 @@ export interface AttentionTraits {
   units: Unit[];
   special: number[];
   heads: Head[];
-  mode: "auto" | "arcs" | "lines" | "matrix";
+  mode: "auto" | "arcs" | "lines" | "matrix" | "strip";
   level: "token" | "word";
   top_k: number;
-  threshold: number;
-  /** kernel-free pages only: head key -> packed [T, T] block */
-  preload?: Record<string, Packed>;
+  /** edges below are hidden; null adapts to the input */
+  threshold: number | null;
+  /** token the heat-strip and windowed arcs centre on; -1: the page picks one */
+  focus_token: number;
+  /** heat-strip colours: attention from the focused token, or to it */
+  direction: "from" | "to";
+  /** kernel-free outputs only: head key -> packed sparse pattern */
+  preload?: Record<string, PackedSparse>;
   _static?: boolean;
 }
 
 export interface ExplorerTraits extends GridTraits, AttentionTraits {
+  /** the entries that concern this model (others are fetched on demand) */
   catalog: CatalogEntry[];
+  /** every entry as [id, name, stage] */
+  catalog_index: [string, string, string][];
   catalog_heads: Record<string, [number, number, string][]>;
   entry: string;
 }
@@ -108,14 +160,33 @@ export interface PatternRequest {
   head: number;
 }
 
-/** Kernel -> page: the pattern, with its bytes (and uint8 row scales) as buffers. */
+/** Kernel -> page: the pattern as sparse rows; buffers [counts, keys, weights, scale]. */
 export interface PatternReply {
   kind: "pattern";
   rid: string;
   layer: number;
   head: number;
-  shape: number[];
-  dtype: Packed["dtype"];
+  n: number;
+  key_dtype: PackedSparse["key_dtype"];
+  weight_dtype: PackedSparse["weight_dtype"];
+  mass: number;
+  k_max: number;
+  kept_mean: number;
+  kept_min: number;
+}
+
+/** Page -> kernel: a catalogue entry the view did not sync. */
+export interface EntryRequest {
+  kind: "entry";
+  rid: string;
+  id: string;
+}
+
+/** Kernel -> page: that entry. */
+export interface EntryReply {
+  kind: "entry";
+  rid: string;
+  entry: CatalogEntry;
 }
 
 /** Kernel -> page: the request failed; `message` says why and what to do. */
@@ -125,4 +196,4 @@ export interface ErrorReply {
   message: string;
 }
 
-export type Reply = PatternReply | ErrorReply;
+export type Reply = PatternReply | EntryReply | ErrorReply;

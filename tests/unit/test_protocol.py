@@ -51,9 +51,26 @@ def test_widget_classes_sync_exactly_the_protocol_traits(view, cls):
 
 
 @pytest.mark.parametrize("kind,interface", [("pattern_request", "PatternRequest"), ("pattern_reply", "PatternReply"),
+                                            ("entry_request", "EntryRequest"), ("entry_reply", "EntryReply"),
                                             ("error_reply", "ErrorReply")])
 def test_messages_match_typescript(kind, interface):
     assert set(ts_interfaces()[interface][1]) == {"kind", *protocol.MESSAGES[kind]}
+
+
+def test_payload_format_matches_typescript():
+    interfaces = ts_interfaces()
+    assert interfaces["HeadlabPayload"][1] == protocol.PAYLOAD_KEYS
+    assert interfaces["Budget"][1] == protocol.BUDGET_KEYS
+    assert interfaces["PackedSparse"][1] == protocol.SPARSE_FIELDS
+
+
+def test_sparse_reply_and_packed_pattern_agree():
+    """A live reply is a packed pattern whose four binary fields travel as buffers, in SPARSE_FIELDS order."""
+    from headlab.views.sparse import BUFFERS
+
+    meta = [f for f in protocol.SPARSE_FIELDS if f not in BUFFERS]
+    assert list(BUFFERS) == protocol.SPARSE_FIELDS[len(meta):]
+    assert set(protocol.MESSAGES["pattern_reply"]) == {"rid", "layer", "head", *meta}
 
 
 def test_head_key_is_the_one_head_name():

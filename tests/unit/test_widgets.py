@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pathlib
 import re
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 import headlab.views.widgets as W
-from headlab.views import codec, payload
+from headlab.views import codec, payload, sparse
 from headlab.views.static_page import split_buffers, widget_payload
 from headlab.errors import InputError
 from headlab.model import Attention
@@ -135,17 +136,24 @@ def test_headgrid_state_from_front_end_updates_python():
     assert g.selected == (0, 2)
 
 
-def test_headgrid_grid_is_binary_float32():
-    g = W.HeadGrid(fake_report())
+def test_headgrid_grid_is_binary_float16():
+    rep = fake_report()
+    g = W.HeadGrid(rep)
     state = g.get_state()
-    assert isinstance(state["grid"]["buf"], memoryview)
-    assert state["grid"]["shape"] == [2, 6, 2, 3]
+    assert isinstance(state["grid"]["buf"], memoryview) and state["grid"]["dtype"] == "float16"
+    assert state["grid"]["shape"] == [2, 6, 2, 3] and len(bytes(state["grid"]["buf"])) == 2 * 6 * 2 * 3 * 2
+    back = codec.unpack_array(state["grid"])
+    ref = rep.table[rep.table.role == "self"].score.to_numpy().reshape(2, 3)
+    np.testing.assert_allclose(back[1, 0], ref, rtol=1e-3)
 
 
 def test_quick_scores_grid_has_no_stats():
-    ex = W.Explorer(fake_attention(), roles=None)
+    ex = W.Explorer(fake_attention(), roles=None, background=False)
     assert not ex.has_stats and ex.roles
-    assert np.isnan(codec.unpack_array(ex.get_state()["grid"])[:, 4]).all()
+    state = ex.get_state()
+    # per-text scores have no CI, p or q: only the score field travels
+    assert ex.fields == ["score"] and state["grid"]["shape"] == [len(ex.roles), 1, 2, 3]
+    assert np.isfinite(codec.unpack_array(state["grid"])).all()
 
 
 # ---------------------------------------------------------------- attention
@@ -172,11 +180,14 @@ def _reply(widget, content):
 @pytest.mark.parametrize("encoding", ["float16", "uint8"])
 def test_pattern_request_answers_one_head_as_binary(encoding):
     att = fake_attention()
-    v = W.AttentionView(att, heads=(1, 2), encoding=encoding)
+    v = W.AttentionView(att, heads=(1, 2), encoding=encoding, mass=1.0)
     msg, bufs = _reply(v, {"kind": "pattern", "rid": "r1", "layer": 1, "head": 2})
-    assert msg["kind"] == "pattern" and msg["rid"] == "r1" and msg["shape"] == [6, 6] and msg["dtype"] == encoding
-    p = {"shape": msg["shape"], "dtype": msg["dtype"], "buf": bufs[0], "scale": bufs[1] if len(bufs) > 1 else None}
-    assert np.allclose(codec.unpack_array(p), att.weights[1, 2], atol=4e-3)
+    assert msg["kind"] == "pattern" and msg["rid"] == "r1" and msg["n"] == 6 and msg["weight_dtype"] == encoding
+    assert all(isinstance(b, memoryview) for b in bufs) and len(bufs) == 4
+    p = sparse.unpack_sparse({**msg, **dict(zip(sparse.BUFFERS, bufs))})
+    # mass=1 keeps every key of a 6-token row: the sparse rows are the whole pattern
+    assert np.allclose(p.dense(), att.weights[1, 2], atol=4e-3 * att.weights[1, 2].max())
+    assert msg["kept_min"] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_pattern_request_errors_travel_back_and_other_messages_are_ignored():
@@ -278,19 +289,26 @@ def test_to_html_is_self_contained_and_script_safe(tmp_path):
     att = fake_attention(tokens=["[CLS]", XSS, "</script><script>alert(2)</script>", "b", "c", "[SEP]"])
     v = W.AttentionView(att, heads=[(0, 1)], title="t <b>x</b>")
     out = tmp_path / "v.html"
-    html = v.to_html(out)
-    assert out.read_text() == html
+    written = v.to_html(out)
+    assert written == out and isinstance(written, pathlib.Path)
+    html = out.read_text()
     assert XSS not in html and "alert(2)</script>" not in html
     assert "<title>t &lt;b&gt;x&lt;/b&gt;</title>" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)     # nothing fetched from the network
     p = _payload_of(html)
     assert p["state"]["tokens"][1] == XSS and p["state"]["_static"] is True
     assert "_esm" not in p["state"] and p["esm"].strip()
-    # every attention block embedded (small input), with its bytes at the recorded path
+    # every head's sparse pattern embedded (small input), with its bytes at the recorded paths
     paths = {tuple(b["path"][:2]) for b in p["buffers"]}
     assert ("preload", "L0H1") in paths and len([k for k in p["state"]["preload"]]) == 6
-    b = next(b for b in p["buffers"] if b["path"][:3] == ["preload", "L0H1", "buf"])
-    assert len(base64.b64decode(b["data"])) == 36        # uint8 [6, 6]
+    entry = dict(p["state"]["preload"]["L0H1"])
+    for b in p["buffers"]:
+        if b["path"][:2] == ["preload", "L0H1"]:
+            entry[b["path"][2]] = base64.b64decode(b["data"])
+    assert len(entry["counts"]) == 6                      # uint8 [6]: keys kept per query
+    back = sparse.unpack_sparse(entry)
+    top = np.sort(att.weights[0, 1], axis=1)[:, ::-1]
+    np.testing.assert_allclose(back.kept, np.cumsum(top, 1)[np.arange(6), back.counts.astype(int) - 1], atol=0.01)
 
 
 def test_to_html_embeds_only_shown_heads_for_long_inputs():

@@ -1,0 +1,206 @@
+"""Views at several thousand tokens in a real JupyterLab (Chromium): heat-strip, windowed arcs,
+adaptive thresholds and their message, the zoomable matrix, and the Explorer's progressive
+first paint (the shown role first, the rest filled in with visible progress).
+
+The attention is a stand-in with the lazy attention's interface (``head``, ``layer``,
+``top_k``; no ``.weights``): patterns are made per head on request, as the lazy form of
+long inputs makes them, so nothing here holds ``[L, H, T, T]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PageLog
+from labserver import open_notebook, run_cell, wait_output, wait_python, write_notebook
+
+pytestmark = pytest.mark.browser
+MIME = "application/vnd.headlab.v1+json"
+
+#: a lazy-attention stand-in: structured heads (a local band at an offset, a sink, noise), made on request
+STANDIN = r'''
+import time
+import numpy as np
+from headlab.attention import _Readers, top_k_rows
+from headlab.text import Sample
+
+class LazyStandIn(_Readers):
+    """head / layer / top_k like hl.Attention, no .weights: each head is made when asked for."""
+
+    def __init__(self, T, n_layers=2, n_heads=3, seed=0, model_name="stand-in", is_causal=False):
+        words = [f"w{i}" for i in range(T - 2)]
+        words[5] = "<img src=x onerror=alert(1)>"
+        starts = np.cumsum([0] + [len(w) + 1 for w in words])[:-1]
+        special = np.zeros(T, bool)
+        special[[0, T - 1]] = True
+        self.sample = Sample(text=" ".join(words), input_ids=list(range(T)), tokens=["[CLS]"] + words + ["[SEP]"],
+                             word_ids=[None] + list(range(T - 2)) + [None],
+                             spans=[None] + [(int(s), int(s) + len(w)) for s, w in zip(starts, words)] + [None],
+                             special_mask=special, segment_ids=np.zeros(T, np.int64))
+        self.n_layers, self.n_heads, self.seed = n_layers, n_heads, seed
+        self.model_name, self.is_causal = model_name, is_causal
+        self.calls = 0
+
+    def head(self, layer, head):
+        layer, head = self._check(layer, head)
+        self.calls += 1
+        T = len(self.sample)
+        rng = np.random.default_rng([self.seed, layer, head])
+        i = np.arange(T, dtype=np.float32)
+        offset = (layer * self.n_heads + head) % 3 - 1            # previous, self or next token
+        logits = -np.abs(i[:, None] - i[None, :] - offset) * (1.0 + head) + rng.standard_normal((T, T), dtype=np.float32)
+        logits[:, 0] += 2.0 + layer                                 # a sink on [CLS]
+        logits -= logits.max(1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(1, keepdims=True)
+        return logits
+
+    def layer(self, layer):
+        return np.stack([self.head(layer, h) for h in range(self.n_heads)])
+
+def slow_scorer(att, delay):
+    """A scorer that takes `delay` seconds per call after the first: the progressive grid has time to show."""
+    first = [True]
+    def score(roles):
+        if not first[0]:
+            time.sleep(delay)
+        first[0] = False
+        rng = np.random.default_rng(len(roles))
+        return {r: rng.random((att.n_layers, att.n_heads)).astype(np.float32) for r in roles if r != "bos"}
+    return score
+'''
+
+SETUP = STANDIN + r'''
+import headlab.views as W
+att = LazyStandIn(3000)
+view = W.AttentionView(att, heads=(1, 2))
+print("READY", len(view.tokens))
+'''
+EXPLORER = r'''
+ex = W.Explorer(att, roles=["previous", "next", "self", "local", "cls", "bos"], scorer=slow_scorer(att, 2.5),
+                selected=(0, 1), role="previous")
+ex
+'''
+CELLS = [SETUP, "view", EXPLORER, 'print("FOCUS", view.focus_token, "PENDING", ex.pending, ex.roles)']
+CELL_SETUP, CELL_VIEW, CELL_EX, CELL_PRINT = range(4)
+
+
+@pytest.fixture(scope="module")
+def nb(lab, chromium, artifacts):
+    write_notebook(lab.root / "long.ipynb", CELLS)
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 1100})
+    page = ctx.new_page()
+    page.log = PageLog(page)
+    open_notebook(page, lab, "long.ipynb")
+    run_cell(page, CELL_SETUP)
+    wait_output(page, CELL_SETUP, "READY", timeout=120)
+    page.cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)
+    yield page
+    print("page errors:", *page.log.errors, sep="\n  ")
+    ctx.close()
+
+
+def test_explorer_paints_the_shown_role_first_and_fills_in_the_rest(nb, artifacts):
+    run_cell(nb, CELL_EX)
+    ex = nb.cell(CELL_EX)
+    grid = ex.locator(".headlab-grid")
+    expect(ex.locator("rect.headlab-cell")).to_have_count(6, timeout=60_000)
+    # first paint: the shown role has scores, the others are still coming, with visible progress
+    expect(grid).not_to_have_attribute("data-pending", "0")
+    expect(ex.locator(".headlab-progress-row")).to_be_visible()
+    expect(ex.locator(".headlab-progress-row")).to_contain_text("scoring roles in the background")
+    assert ex.locator("rect.headlab-cell.is-missing").count() == 0          # "previous" is drawn
+    assert "(scoring…)" in " ".join(ex.locator("select.headlab-role option").all_text_contents())
+    ex.screenshot(path=str(artifacts / "long-explorer-first-paint.png"))
+    # ...and the background fills the rest in; "bos" does not apply and leaves the list
+    expect(grid).to_have_attribute("data-pending", "0", timeout=30_000)
+    expect(ex.locator(".headlab-progress-row")).to_be_hidden()
+    options = ex.locator("select.headlab-role option").all_text_contents()
+    assert options == ["previous", "next", "self", "local", "cls"]
+    wait_python(nb, CELL_PRINT, "PENDING []")
+    # the saved output is completed through its display id: the kernel-free payload gets every role
+    saved = {}
+    for _ in range(120):
+        saved = nb.evaluate(f"""() => {{
+          const cell = window.jupyterapp.shell.currentWidget.content.widgets[{CELL_EX}];
+          const out = cell.model.outputs.get(0).data["{MIME}"];
+          return {{ notice: out.state.notice, roles: out.state.roles, budget: out.budget }};
+        }}""")
+        if saved["budget"]["heads_embedded"]:
+            break
+        nb.wait_for_timeout(500)
+    assert saved["notice"] == "" and saved["roles"] == options, saved
+    assert saved["budget"]["heads_total"] == 6 and saved["budget"]["heads_embedded"] >= 1
+
+
+def test_click_a_head_draws_strip_and_windowed_arcs_at_3000_tokens(nb, artifacts):
+    run_cell(nb, CELL_EX)
+    ex = nb.cell(CELL_EX)
+    body = ex.locator(".headlab-att-body")
+    expect(body).to_have_attribute("data-state", "ready", timeout=60_000)
+    expect(body).to_have_attribute("data-mode", "strip")
+    t0 = time.perf_counter()
+    ex.locator('.headlab-cell[data-layer="1"][data-head="2"]').click()
+    expect(body).to_have_attribute("data-heads", "L1H2")
+    expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
+    print(f"click-to-strip at 3,000 tokens: {1000 * (time.perf_counter() - t0):.0f} ms (incl. computing the head)")
+    expect(ex.locator(".headlab-strip-tok")).to_have_count(3000)
+    arcs = ex.locator("svg.headlab-arcs")
+    lo, hi = int(arcs.get_attribute("data-lo")), int(arcs.get_attribute("data-hi"))
+    assert hi - lo <= 48 and ex.locator("svg.headlab-arcs text.headlab-token").count() == hi - lo
+    assert ex.locator(".headlab-arc").count() > 0
+    width = float(arcs.get_attribute("width"))
+    assert width < 4000, width                      # a window, not a 3,000-token strip
+    info = ex.locator(".headlab-info").inner_text()
+    assert "(auto)" in info and "of 3000" in info and not info.startswith("0 of")
+    # the token with markup is text on the strip
+    assert ex.locator(".headlab-strip-tok").nth(6).text_content() == "<img src=x onerror=alert(1)>"
+    assert nb.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    # clicking a token on the strip moves the focus and the arcs' window
+    ex.locator('.headlab-strip-tok[data-i="2500"]').click()
+    expect(body).to_have_attribute("data-focus", "2500")
+    lo2 = int(ex.locator("svg.headlab-arcs").get_attribute("data-lo"))
+    assert lo2 <= 2500 < lo2 + 48 and lo2 != lo
+    expect(ex.locator('.headlab-strip-tok[data-i="2500"]')).to_have_class("headlab-strip-tok is-focus")
+    # the strongest colour on the strip is next to the focus (this head attends to i+1)
+    ex.screenshot(path=str(artifacts / "long-strip.png"))
+    assert nb.log.dialogs == []
+
+
+def test_threshold_says_how_to_see_hidden_edges(nb):
+    run_cell(nb, CELL_VIEW)
+    v = nb.cell(CELL_VIEW)
+    body = v.locator(".headlab-att-body")
+    expect(body).to_have_attribute("data-state", "ready", timeout=60_000)
+    v.locator("input.headlab-threshold").evaluate(
+        "e => { e.value = '0.99'; e.dispatchEvent(new Event('input', { bubbles: true })); }")
+    info = v.locator(".headlab-info")
+    expect(info).to_contain_text("(set)")
+    expect(info).to_contain_text("lower the threshold")
+    expect(info).to_contain_text("press auto")
+    v.locator("button.headlab-thr-auto").click()
+    expect(info).to_contain_text("(auto)")
+    assert v.locator(".headlab-arc").count() > 0
+    expect(v.locator(".headlab-kept")).to_contain_text("of its attention")
+
+
+def test_zoomable_matrix_with_block_max_overview(nb, artifacts):
+    v = nb.cell(CELL_VIEW)
+    v.locator("select.headlab-mode").select_option("matrix")
+    expect(v.locator("canvas.headlab-matrix-overview")).to_have_count(1, timeout=30_000)
+    detail = v.locator("canvas.headlab-matrix-detail")
+    expect(detail).to_have_count(1)
+    before = detail.get_attribute("aria-label")
+    over = v.locator("canvas.headlab-matrix-overview")
+    box = over.bounding_box()
+    over.click(position={"x": box["width"] * 0.9, "y": box["height"] * 0.9})
+    expect(v.locator("canvas.headlab-matrix-detail")).not_to_have_attribute("aria-label", before)
+    v.locator("button[data-zoom='in']").click()
+    expect(v.locator(".headlab-matrix-bar")).to_contain_text("32 × 32")
+    v.screenshot(path=str(artifacts / "long-matrix.png"))
+    v.locator("select.headlab-mode").select_option("auto")
+    expect(v.locator(".headlab-att-body")).to_have_attribute("data-mode", "strip")
+    assert nb.log.headlab_errors() == []
