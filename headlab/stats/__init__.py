@@ -25,10 +25,13 @@ Methods and sources (docs/methods.md):
   arbitrary dependence) via ``scipy.stats.false_discovery_control``, Holm 1979 (FWER),
   Bonferroni ('Multiple testing');
 * co-location of two roles over heads: Fisher's exact test on the 2 x 2 table, Jaccard
-  ('Co-location of roles').
+  ('Co-location of roles');
+* statistics that merge across shards of a corpus: moments (n, mean, M2; Chan et al. 1979)
+  for the t test, and the Poisson bootstrap keyed by sample id (docs/scale.md).
 
 Modules: ``location`` (one_sample, paired, constant_sign_p), ``signrank`` and ``signflip``
-(their tests), ``bootstrap``, ``multiple`` (adjust), ``colocation``, ``results``.
+(their tests), ``bootstrap``, ``multiple`` (adjust), ``colocation``, ``results``,
+``streaming`` (Moments, PoissonBootstrap).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from headlab.stats.colocation import fisher_exact_2x2, jaccard
 from headlab.stats.location import constant_sign_p, one_sample, paired
 from headlab.stats.multiple import adjust
 from headlab.stats.results import ConfidenceInterval, FisherResult, TestResult
+from headlab.stats.streaming import Moments, PoissonBootstrap, poisson_weights, sample_keys
 
 __all__ = [
     "TestResult",
@@ -52,6 +56,10 @@ __all__ = [
     "adjust",
     "fisher_exact_2x2",
     "jaccard",
+    "Moments",
+    "PoissonBootstrap",
+    "poisson_weights",
+    "sample_keys",
     "TESTS",
     "ALTERNATIVES",
     "CORRECTIONS",
