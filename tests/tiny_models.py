@@ -1,5 +1,7 @@
 """Tiny random-weight models of several families, built from config classes (no downloads)."""
 
+import inspect
+
 import numpy as np
 import torch
 import transformers as tf
@@ -102,3 +104,31 @@ def induction_circuit(noise: float = 0.003, seed: int = 0):
     import headlab as hl
 
     return hl.load(model=model, tokenizer=tok, name="induction-circuit")
+
+
+def reference(model, tokenizer, text):
+    """Eager output_attentions for one unpadded input, [L, H, T, T], from an eager twin of ``model``
+    (same weights), so that models running SDPA are checked against real eager weights too."""
+    if model.config._attn_implementation != "eager":
+        twin = type(model)(model.config.__class__.from_dict({**model.config.to_dict(), "_attn_implementation": "eager"}))
+        twin.load_state_dict(model.state_dict())
+        twin.config._attn_implementation = "eager"
+        model = twin.eval()
+    args = (text,) if isinstance(text, str) else text
+    enc = tokenizer(*args, return_tensors="pt")
+    accepted = inspect.signature(model.base_model.forward).parameters
+    enc = {k: v for k, v in enc.items() if k in accepted and k in tokenizer.model_input_names}
+    with torch.no_grad():
+        out = model.base_model(**enc, output_attentions=True)
+    return np.stack([a[0].numpy() for a in out.attentions])
+
+
+def assert_matches_reference(m, texts):
+    single = [m.attention(t) for t in texts]
+    batched = m.attention(texts, batch_size=len(texts))  # padded to the longest
+    for t, s, b in zip(texts, single, batched):
+        ref = reference(m.model, m.tokenizer, t)
+        assert s.weights.dtype == np.float32
+        assert s.weights.shape == ref.shape == (m.n_layers, m.n_heads, len(s.tokens), len(s.tokens))
+        np.testing.assert_allclose(s.weights, ref, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(b.weights, ref, atol=1e-5, rtol=0)

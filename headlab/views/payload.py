@@ -187,7 +187,7 @@ def quick_scores(att, roles=None) -> dict[str, np.ndarray]:
             continue
         if res is None:
             continue
-        score = sieve_lift(att.weights, res.sieve, visible, res.query_weights)
+        score = sieve_lift(att.weights, res.dense(T), visible, res.query_weights)
         if np.all(np.isfinite(score)):
             out[role.id] = score.astype(np.float32)
     return out

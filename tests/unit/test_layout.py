@@ -19,8 +19,8 @@ ROOT = PKG.parent
 #: layer of every unit, lowest first; a unit may import units of its own layer or below
 LAYERS = [
     {"errors", "version", "validate", "safe_io", "head_names"},
-    {"text", "attention", "stats", "scores", "corpus", "zoo"},
-    {"capture", "roles", "loading"},
+    {"text", "stats", "scores", "corpus", "zoo"},
+    {"capture", "attention", "roles", "loading"},
     {"views"},
     {"catalog"},
     {"report"},
