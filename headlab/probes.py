@@ -231,6 +231,9 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     cue. All tokens of a prompt are different, so the only way to continue the cue with
     ``n_1..n_k`` is to retrieve the needle (for a small induction model, the induction
     mechanism itself does it). The answer is the needle; greedy decoding runs ``k`` steps.
+    A haystack longer than the token pool allows (long-context probes on a small vocabulary)
+    draws its tokens with repetition from the pool minus the marker and the needle, which
+    still occur exactly where the layout puts them; ``params["haystack_repeats"]`` says so.
 
     Returns:
         :class:`ProbeSet` of ``kind="needle"``: ``input_ids`` the prompts ``[N, T]``,
@@ -261,10 +264,11 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
         if haystack < 1:
             raise TooLongError(f"This model allows only {max_len} positions: too few for a {needle}-token needle.")
     pool = _pool(tok, vocab, skip)
-    if pool.size < haystack + needle + 1:
+    repeats = pool.size < haystack + needle + 1
+    if pool.size < needle + 2:
         raise InputError(
-            f"A needle probe needs {haystack + needle + 1} different tokens; the pool has {pool.size}. "
-            "Pass a shorter haystack or needle, or vocab=[...]."
+            f"A needle probe needs at least {needle + 2} different tokens (a marker, the needle and one for the "
+            f"haystack); the pool has {pool.size}. Pass a shorter needle, or vocab=[...]."
         )
     lo, hi = float(depth[0]), float(depth[1])
     if not 0 <= lo <= hi <= 1:
@@ -275,8 +279,14 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     spans = np.empty((n, 2), dtype=np.int64)
     answers = np.empty((n, needle), dtype=np.int64)
     for b in range(n):
-        draw = rng.choice(pool, size=haystack + needle + 1, replace=False)
-        marker, nd, hay = draw[0], draw[1:1 + needle], draw[1 + needle:]
+        if not repeats:
+            draw = rng.choice(pool, size=haystack + needle + 1, replace=False)
+            marker, nd, hay = draw[0], draw[1:1 + needle], draw[1 + needle:]
+        else:
+            draw = rng.choice(pool, size=needle + 1, replace=False)
+            marker, nd = draw[0], draw[1:]
+            rest = np.setdiff1d(pool, draw)
+            hay = rest[rng.integers(0, rest.size, size=haystack)]
         a = int(round(rng.uniform(lo, hi) * haystack))
         row = ([first] if has_bos else []) + list(hay[:a]) + [marker] + list(nd) + list(hay[a:]) + [marker]
         ids[b] = row
@@ -287,6 +297,6 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     loss_mask = np.zeros(lm_ids.shape, dtype=bool)
     loss_mask[:, T:] = True
     params = dict(seed=seed, haystack=haystack, needle=needle, depth=(lo, hi), skip=skip,
-                  fitted=fitted, pool_size=int(pool.size))
+                  fitted=fitted, pool_size=int(pool.size), haystack_repeats=bool(repeats))
     return ProbeSet("needle", ids, _samples(tok, ids, has_bos), has_bos, lm_ids, loss_mask, params,
                     needle=spans, answer=answers)
