@@ -6,7 +6,10 @@ the probe roles (``--detect``, causal models), then write a self-contained offli
 report and a JSON table and print a short summary.
 
 User mistakes (unknown role, unreadable file, unknown model, bad alpha, a probe run on an
-encoder) print one line to stderr and give exit code 2, never a traceback.
+encoder, an output path that would overwrite an input or the other output) print one line to
+stderr that says what to do, and give exit code 2, never a traceback. The two output files are
+replaced together and atomically (``headlab.safe_io``): an interrupted scan leaves the previous
+report as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -21,7 +25,8 @@ import warnings
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from headlab.errors import HeadlabError, UnknownRoleError, UnsupportedModelError
+from headlab import safe_io
+from headlab.errors import HeadlabError, InputError, TooLongError, UnknownRoleError, UnsupportedModelError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -59,20 +64,25 @@ def _alpha(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"alpha must be a number between 0 and 1, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"alpha must be a number between 0 and 1, got {text!r}; "
+                                         "give e.g. 0.05") from None
     if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"alpha must lie strictly between 0 and 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"alpha must lie strictly between 0 and 1, got {text!r}; give e.g. 0.05")
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    return value
+def _whole(lo: int, hi: int, example: int):
+    """An argparse type: a whole number in ``[lo, hi]``, with the library's own limits."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}; give e.g. {example}") from None
+        if not lo <= value <= hi:
+            span = f"from {lo} to {hi}" if hi < 2**31 else f"of {lo} or more"
+            raise argparse.ArgumentTypeError(f"expected a whole number {span}, got {text!r}; give e.g. {example}")
+        return value
+    return parse
 
 
 def _role_list(text: str) -> list[str]:
@@ -127,10 +137,11 @@ def _add_scan(commands) -> argparse.ArgumentParser:
                       help=f"HTML report to write (default {DEFAULT_HTML})")
     scan.add_argument("--json", metavar="FILE", default=DEFAULT_JSON,
                       help=f"JSON table to write (default {DEFAULT_JSON})")
-    scan.add_argument("--seed", type=int, default=0, help="seed of bootstrap CIs and probes (default 0)")
-    scan.add_argument("--n-boot", type=_positive_int, default=2000, dest="n_boot",
+    scan.add_argument("--seed", type=_whole(0, 2**63 - 1, 0), default=0,
+                      help="seed of bootstrap CIs and probes, 0 or more (default 0)")
+    scan.add_argument("--n-boot", type=_whole(2, 1_000_000, 2000), default=2000, dest="n_boot",
                       help="bootstrap resamples per CI (default 2000)")
-    scan.add_argument("--probes", type=_positive_int, default=None, metavar="N",
+    scan.add_argument("--probes", type=_whole(2, 100_000, 100), default=None, metavar="N",
                       help="probes per probe kind for --detect (default 100)")
     scan.add_argument("--truncate", action="store_true",
                       help="cut texts longer than the model's positions instead of refusing them")
@@ -142,19 +153,21 @@ def _add_scan(commands) -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- input files
 def _read_lines(path: str, what: str) -> list[str]:
     """Lines of a UTF-8 file (or stdin for '-'), with a one-line error for every failure."""
+    fix = f"check the path given to --{what}"
     try:
         if path == "-":
             text = sys.stdin.read()
         else:
             text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"cannot read {what} file {path!r}: no such file") from None
+        raise UserError(f"cannot read {what} file {path!r}: no such file; {fix}") from None
     except IsADirectoryError:
-        raise UserError(f"cannot read {what} file {path!r}: it is a folder") from None
+        raise UserError(f"cannot read {what} file {path!r}: it is a folder; give the file inside it") from None
     except UnicodeDecodeError as exc:
-        raise UserError(f"cannot read {what} file {path!r}: not UTF-8 text (byte {exc.start})") from None
+        raise UserError(f"cannot read {what} file {path!r}: not UTF-8 text (byte {exc.start}); "
+                        "save it as UTF-8 and try again") from None
     except OSError as exc:
-        raise UserError(f"cannot read {what} file {path!r}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot read {what} file {path!r}: {exc.strerror or exc}; {fix} and its permissions") from None
     return text.splitlines()
 
 
@@ -163,33 +176,38 @@ def read_texts(path: str) -> list[str]:
     texts = [line.strip() for line in _read_lines(path, "texts")]
     texts = [t for t in texts if t]
     if not texts:
-        raise UserError(f"the texts file {path!r} has no non-empty line")
+        raise UserError(f"the texts file {path!r} has no non-empty line; write one text per line")
     return texts
 
 
+_PAIR_SHAPE = 'write one pair per line as {"a": "...", "b": "..."} or as two texts separated by one TAB'
+
+
 def read_pairs(path: str) -> list[tuple[str, str]]:
-    """Sentence pairs: JSONL ``{"a": ..., "b": ...}`` or TSV ``a<TAB>b``, one per line."""
+    """Sentence pairs: JSONL ``{"a": ..., "b": ...}`` or TSV ``a<TAB>b``, one per line.
+
+    JSON lines are read with ``safe_io.loads_json`` (depth-capped: a deeply nested line is one
+    clear error, not a RecursionError)."""
     pairs = []
     for number, raw in enumerate(_read_lines(path, "pairs"), start=1):
         line = raw.strip()
         if not line:
             continue
+        where = f"{path}:{number}"
         if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            a, b = obj.get("a"), obj.get("b")
+            obj = safe_io.loads_json(line, what=f"{path} line {number}")
+            a, b = (obj.get("a"), obj.get("b")) if isinstance(obj, dict) else (None, None)
             if not isinstance(a, str) or not isinstance(b, str) or not a.strip() or not b.strip():
-                raise UserError(f'{path}:{number}: expected {{"a": "...", "b": "..."}} with two non-empty strings')
+                raise UserError(f'{where}: expected {{"a": "...", "b": "..."}} with two non-empty strings; '
+                                f"{_PAIR_SHAPE}")
         else:
             parts = raw.rstrip("\r\n").split("\t")
             if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-                raise UserError(f"{path}:{number}: expected a JSON object or two texts separated by one TAB")
+                raise UserError(f"{where}: expected a JSON object or two texts separated by one TAB; {_PAIR_SHAPE}")
             a, b = parts
         pairs.append((a.strip(), b.strip()))
     if not pairs:
-        raise UserError(f"the pairs file {path!r} has no pair")
+        raise UserError(f"the pairs file {path!r} has no pair; {_PAIR_SHAPE}")
     return pairs
 
 
@@ -204,7 +222,7 @@ def _check_roles(text_roles: list[str] | None, probe_roles: list[str] | None) ->
         except UnknownRoleError as exc:
             # The library's hint names a Python call; on the command line list the ids instead.
             hint = str(exc).split(" Known roles:")[0]
-            raise UserError(f"{hint} Known {kind} roles: {', '.join(registry.names(kind))}") from None
+            raise UserError(f"{hint} Use one of the known {kind} roles: {', '.join(registry.names(kind))}") from None
 
     for rid in text_roles or []:
         if known(rid, "text").kind != "text":
@@ -212,6 +230,43 @@ def _check_roles(text_roles: list[str] | None, probe_roles: list[str] | None) ->
     for rid in probe_roles or []:
         if known(rid, "probe").kind != "probe":
             raise UserError(f"{rid!r} is a natural-text role: pass it with --roles {rid}")
+
+
+def _check_roles_fit(text_roles: list[str] | None, m) -> None:
+    """Roles named with --roles that the loaded model cannot have, refused with the fix."""
+    from headlab import roles as registry
+
+    kind = "a causal (GPT-style) model" if m.is_causal else "an encoder (BERT-style)"
+    for rid in text_roles or []:
+        needs = registry.get(rid).requires
+        if ("causal" in needs and not m.is_causal) or ("encoder" in needs and m.is_causal):
+            other = "an encoder" if "encoder" in needs else "a causal model"
+            raise UserError(f"--roles {rid}: this role needs {other} and {m.name!r} is {kind}; "
+                            f"drop {rid} from --roles or name {other}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist, else the same resolved path
+    (``./r.html``, ``sub/../r.html`` and a symlink to it are one file)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.expanduser().resolve() == b.expanduser().resolve()
+
+
+def check_paths(out: str, json_out: str, texts: str | None, pairs: str | None) -> None:
+    """Refuse outputs that would overwrite each other or an input, however the paths are spelt."""
+    outputs = [("--out", Path(out)), ("--json", Path(json_out))]
+    if _same_file(outputs[0][1], outputs[1][1]):
+        raise UserError(f"--out and --json name the same file {out!r}: the table would overwrite the HTML report; "
+                        "give them different names, e.g. --out report.html --json report.json")
+    for name, path in outputs:
+        for flag, given in (("--texts", texts), ("--pairs", pairs)):
+            if given and given != "-" and _same_file(path, Path(given)):
+                raise UserError(f"{name} names {str(path)!r}, your {flag} file: the scan would overwrite it; "
+                                f"choose another file name for {name}")
 
 
 def _check_writable(path: Path) -> None:
@@ -222,9 +277,10 @@ def _check_writable(path: Path) -> None:
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent          # the folders that do not exist yet will be created
     if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise UserError(f"cannot write {str(path)!r}: {str(parent)!r} is not a writable folder")
+        raise UserError(f"cannot write {str(path)!r}: {str(parent)!r} is not a writable folder; "
+                        "choose a path in a folder you can write to")
     if path.exists() and not os.access(path, os.W_OK):
-        raise UserError(f"cannot write {str(path)!r}: the file is read-only")
+        raise UserError(f"cannot write {str(path)!r}: the file is read-only; make it writable or choose another name")
 
 
 def _load(name: str | None):
@@ -235,7 +291,94 @@ def _load(name: str | None):
     return _MODELS[name]
 
 
+# ----------------------------------------------------------------------------- skipped roles
+def _spacy_ready() -> bool:
+    from headlab.errors import MissingExtraError
+    from headlab.roles.syntax import nlp
+
+    try:
+        nlp()
+    except MissingExtraError:
+        return False
+    return True
+
+
+def skipped_roles(wanted: list, report, *, model_name: str, is_causal: bool, spacy_ready) -> list[dict]:
+    """Why each wanted role is missing from ``report`` or untested: ``[{"role", "reason"}]``.
+
+    ``wanted`` are the registry's ``Role`` objects the scan asked for; ``spacy_ready`` is called
+    only when a syntactic role is missing. Reasons say what to do to get the role scored.
+    """
+    scored = set(report.roles)
+    n_max = report.table.groupby("role", sort=False)["n"].max()
+    out = []
+    for role in wanted:
+        needs = role.requires
+        fix = ("give --pairs, or texts with several sentences" if role.id == "block" else
+               "add texts with this dependency relation" if "spacy" in needs else "add texts it applies to")
+        if role.id in scored:
+            n = int(n_max.get(role.id, 0))
+            if n < 2:
+                out.append({"role": role.id, "reason": f"applies to {n} of the texts, too few to test (its rows "
+                            f"show n/a); {fix}"})
+            continue
+        if "causal" in needs and not is_causal:
+            reason = f"for causal (GPT-style) models only, and {model_name} is an encoder"
+        elif "encoder" in needs and is_causal:
+            reason = f"for encoders (BERT-style) only, and {model_name} is causal"
+        elif "spacy" in needs and not spacy_ready():
+            reason = "needs spaCy and its English model: pip install 'headlab[syntax]'"
+        elif role.id == "block":
+            reason = f"no text has two blocks (a sentence pair, or several sentences in one line); {fix}"
+        else:
+            reason = f"applies to none of the texts; {fix}"
+        out.append({"role": role.id, "reason": reason})
+    return out
+
+
+def _probe_skips(section) -> list[dict]:
+    skipped = (section.provenance.get("parameters") or {}).get("skipped") or []
+    return [{"role": r, "reason": "needs the model's LM head (next-token output), which this model lacks"}
+            for r in skipped]
+
+
+def _grouped(skipped: list[dict]) -> list[tuple[str, str]]:
+    """Skips with the same reason on one line: the 16 syntactic roles become ``syn:* (16 roles)``."""
+    by_reason: dict[str, list[str]] = {}
+    for s in skipped:
+        by_reason.setdefault(s["reason"], []).append(s["role"])
+    out = []
+    for reason, ids in by_reason.items():
+        if len(ids) > 2 and all(i.startswith("syn:") for i in ids):
+            name = f"syn:* ({len(ids)} roles)"
+        else:
+            name = ", ".join(ids)
+        out.append((name, reason))
+    return out
+
+
 # ----------------------------------------------------------------------------- scan
+#: the example text is the user's first text when it has at most this many tokens
+EXAMPLE_MAX_TOKENS = 64
+
+
+def example_attention(m, texts, truncate: bool = False):
+    """The attention of one short example for the report's drawings: the user's first text when it
+    has at most ``EXAMPLE_MAX_TOKENS`` tokens, else the first built-in sentence (cut to fit if needed)."""
+    from headlab import corpus
+
+    candidates = ([texts[0]] if texts else []) + [corpus.sentences(1)[0]]
+    for i, text in enumerate(candidates):
+        last = i == len(candidates) - 1
+        try:
+            att = m.attention(text, truncate=last)
+        except TooLongError:
+            continue
+        if last or len(att.tokens) <= EXAMPLE_MAX_TOKENS:
+            return att
+    return None
+
+
 class _Say:
     """Progress lines on stderr, silent with --quiet."""
 
@@ -249,8 +392,28 @@ class _Say:
             self.stream.flush()
 
 
+def write_outputs(html_path: Path, html_text: str, json_path: Path, json_text: str) -> None:
+    """Replace both files together, each through a temporary file and a rename (``safe_io``).
+
+    Both are written in full before either is renamed, so a failure (a full disk, a file-size
+    limit, Ctrl-C) leaves both previous files as they were."""
+    data = html_text.encode("utf-8"), json_text.encode("utf-8")
+    try:
+        with contextlib.ExitStack() as stack:
+            tmp_html = stack.enter_context(safe_io.atomic_path(html_path))
+            tmp_json = stack.enter_context(safe_io.atomic_path(json_path))
+            tmp_html.write_bytes(data[0])
+            tmp_json.write_bytes(data[1])
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"cannot write the report: {exc.strerror or exc}{where}; the previous files are unchanged. "
+                        "Free some space or choose another folder with --out and --json") from None
+
+
 def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Carry out a parsed ``scan`` command; returns the exit code (raises HeadlabError on user error)."""
+    from headlab import roles as registry
+
     out = out or sys.stdout
     err = err or sys.stderr
     say = _Say(args.quiet, err)
@@ -260,6 +423,7 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     if args.detect is not None:
         probe_roles = _role_list(args.detect) if args.detect.strip() else None
     _check_roles(args.roles, probe_roles)
+    check_paths(args.out, args.json, args.texts, args.pairs)
     texts = None
     if args.texts or args.pairs:
         texts = []
@@ -278,31 +442,38 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
             f"--detect runs probe roles on causal (GPT-style) models, and {m.name!r} is an encoder; "
             "drop --detect (natural-text roles run anyway) or name a causal model, e.g. toy-induction"
         )
+    _check_roles_fit(args.roles, m)
     n = "the built-in corpus" if texts is None else f"{len(texts)} samples"
     say(f"headlab scan: scoring {m.name} ({m.n_layers} layers x {m.n_heads} heads) on {n}; "
         "after the forward pass, tests and bootstrap CIs take a little longer ...")
-    report = m.roles(texts, roles=args.roles, method=args.method, alpha=args.alpha, seed=args.seed,
-                     n_boot=args.n_boot, truncate=args.truncate, progress=not args.quiet)
+    try:
+        report = m.roles(texts, roles=args.roles, method=args.method, alpha=args.alpha, seed=args.seed,
+                         n_boot=args.n_boot, truncate=args.truncate, progress=not args.quiet)
+    except InputError as exc:
+        if not str(exc).startswith("No role applied"):
+            raise
+        raise UserError(f"none of the roles applies to any of the texts ({', '.join(args.roles or [])}); choose "
+                        "other roles with --roles, or add texts they apply to (block: --pairs)") from None
     sections = []
     if args.detect is not None:
         say("headlab scan: running probe roles (--detect) ...")
         sections.append(m.detect(roles=probe_roles, n=args.probes, seed=args.seed, alpha=args.alpha,
                                  n_boot=args.n_boot, progress=not args.quiet))
+    skipped = skipped_roles(registry.resolve(args.roles, "text"), report, model_name=m.name,
+                            is_causal=m.is_causal, spacy_ready=_spacy_ready)
+    skipped += [s for sec in sections for s in _probe_skips(sec)]
+    attention = example_attention(m, texts, args.truncate)
     elapsed = time.perf_counter() - started
 
-    from headlab.report.html import write_html
+    from headlab.report.html import render_html
 
-    run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1)}
-    try:
-        write_html(report, html_path, extra=sections, run=run_info)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(scan_json(report, sections, run_info), allow_nan=False),
-                             encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write the report: {exc.strerror or exc} ({exc.filename or ''})") from None
+    run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1), "skipped": skipped,
+                "example": None if attention is None else attention.text}
+    page = render_html(report, extra=sections, run=run_info, attention=attention)
+    write_outputs(html_path, page, json_path, json.dumps(scan_json(report, sections, run_info), allow_nan=False))
 
     if not args.quiet:
-        for line in summary_lines(report, sections):
+        for line in summary_lines(report, sections, skipped):
             out.write(line + "\n")
         size = html_path.stat().st_size / 1024
         out.write(f"report: {html_path} ({size:.0f} KB)  table: {json_path}  ({elapsed:.0f} s)\n")
@@ -311,7 +482,8 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
 
 def scan_json(report, sections, run_info: dict) -> dict:
     """The JSON file: the natural-text report's ``to_json_dict()`` (its ``table`` has one record
-    per role, layer and head), plus ``detect`` (the probe report, same layout) when run."""
+    per role, layer and head), plus ``scan`` (command, wall time, skipped roles with reasons,
+    the example text) and ``detect`` (the probe report, same layout) when run."""
     doc = report.to_json_dict()
     doc["scan"] = run_info
     if sections:
@@ -319,8 +491,9 @@ def scan_json(report, sections, run_info: dict) -> dict:
     return doc
 
 
-def summary_lines(report, sections=()) -> list[str]:
-    """A few lines: per role, significant heads / all and the strongest head with its CI."""
+def summary_lines(report, sections=(), skipped=()) -> list[str]:
+    """A few lines: per role, significant heads / all and the strongest head with its CI; then the
+    roles that were skipped or could not be tested, and why."""
     p = report.provenance
     total = report.n_layers * report.n_heads
     lines = [
@@ -338,11 +511,17 @@ def summary_lines(report, sections=()) -> list[str]:
             best = sub.dropna(subset=["score"])
             if len(best):
                 row = best.loc[best["score"].idxmax()]
-                strongest = (f"strongest L{int(row['layer'])}H{int(row['head'])} {row['score']:.3f} "
-                             f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]")
+                ci = (f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]" if math.isfinite(row["ci_low"])
+                      else f"[n/a (n = {int(row['n'])})]")
+                strongest = f"strongest L{int(row['layer'])}H{int(row['head'])} {row['score']:.3f} {ci}"
             else:
                 strongest = "no score"
             lines.append(f"  {role:<{width}}  {n_sig:>3}/{total} significant  {strongest}")
+    grouped = _grouped(list(skipped))
+    if grouped:
+        lines.append("skipped or untested roles:")
+        width = max(len(name) for name, _ in grouped)
+        lines += [f"  {name:<{width}}  {reason}" for name, reason in grouped]
     return lines
 
 
@@ -366,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.func(args)
     except HeadlabError as exc:
         first = str(exc).strip().partition("\n")[0]
+        if isinstance(exc, TooLongError):   # the library names the Python argument
+            first = first.replace("pass truncate=True", "pass --truncate")
         sys.stderr.write(f"headlab: error: {first}\n")
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
+from html import escape as html_escape
 
 import pytest
 
@@ -51,6 +53,12 @@ def _check_outputs(tmp_path, L=6, H=12):
         assert {(r["layer"], r["head"]) for r in rows} == {(i, j) for i in range(L) for j in range(H)}
     assert html.count('<svg class="hm"') == len(ROLES)
     assert "http://" not in html and "https://" not in html and "<script" not in html
+    # one section per head with a drawing of the example text, and the thumbnail grid
+    assert html.count('<section class="head"') == L * H and html.count('<svg class="lines"') == L * H
+    assert html.count('alt="L') == L * H and 'id="L5H11"' in html
+    first = hl.corpus.sentences(1)[0]
+    assert doc["scan"]["example"] == first and html_escape(first) in html
+    assert doc["scan"]["skipped"] == []
     return html, doc
 
 
@@ -86,6 +94,52 @@ def test_default_output_paths(shared_model, texts_file, tmp_path, monkeypatch):
     assert code == 0
     assert (tmp_path / "headlab-report.html").is_file()
     assert len(json.loads((tmp_path / "headlab-report.json").read_text())["table"]) == 72
+
+
+def test_scan_says_which_roles_it_skipped_and_why(shared_model, texts_file, tmp_path, capsys):
+    # single sentences, no pairs, an encoder: block has nothing to score and bos is for causal models
+    single = tmp_path / "single.txt"
+    single.write_text("The cat sat on the mat.\nA dog barked at the moon\nRain fell all night.\n", encoding="utf-8")
+    args = ["scan", "--texts", str(single), "--roles", "local,block", "--n-boot", "50",
+            "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    i = out.index("skipped or untested roles:")
+    assert out[i + 1].split()[0] == "block" and "give --pairs" in out[i + 1]
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["roles"] == ["local"] and [s["role"] for s in doc["scan"]["skipped"]] == ["block"]
+    assert "Roles not scored." in (tmp_path / "r.html").read_text(encoding="utf-8")
+    # the defaults on an encoder: bos is skipped, with the reason
+    assert cli.main(["scan", "--texts", str(texts_file), "--n-boot", "20", "--out", str(tmp_path / "d.html"),
+                     "--json", str(tmp_path / "d.json")]) == 0
+    out = capsys.readouterr().out
+    assert "  bos " in out and "for causal (GPT-style) models only, and all-MiniLM-L6-v2 is an encoder" in out
+
+
+def test_role_for_another_kind_of_model_is_refused(shared_model, texts_file, tmp_path, capsys):
+    code = cli.main(["scan", "--texts", str(texts_file), "--roles", "local,bos", "--out", str(tmp_path / "r.html"),
+                     "--json", str(tmp_path / "r.json"), "-q"])
+    _one_line_error(capsys, code, "--roles bos", "is an encoder", "drop bos from --roles")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_interrupted_scan_keeps_the_previous_report(texts_file, tmp_path):
+    # A real file-size limit cuts the write of the new report: exit 2, one line, old files intact.
+    html, table = tmp_path / "r.html", tmp_path / "r.json"
+    html.write_text("<p>previous report</p>", encoding="utf-8")
+    table.write_text('{"previous": true}', encoding="utf-8")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    proc = subprocess.run([sys.executable, "-m", "headlab", *_scan_args(texts_file, tmp_path), "-q"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, preexec_fn=limit)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "File too large" in proc.stderr and "unchanged" in proc.stderr
+    assert html.read_text(encoding="utf-8") == "<p>previous report</p>"
+    assert table.read_text(encoding="utf-8") == '{"previous": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.json"]
 
 
 def test_pairs_file_jsonl_and_tsv(tmp_path):
@@ -186,6 +240,8 @@ def test_detect_on_causal_model_appends_probe_section(tiny_gpt_folder, texts_fil
     assert len([r for r in doc["detect"]["table"] if r["role"] == "induction"]) == 2 * 4
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.count('<svg class="hm"') == 4 and 'id="x1-summary"' in html
+    # each head's section lists its probe roles too, and draws the example on this model
+    assert html.count("<caption>Probe roles</caption>") == 2 * 4 and html.count('<svg class="lines"') == 2 * 4
 
 
 def test_version_and_help(capsys):
