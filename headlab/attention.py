@@ -229,7 +229,7 @@ class LazyAttention(_Readers):
         """Word-level attention of one head (Clark et al.), ``[W, W]``."""
         if layer is None or head is None:
             raise InputError("A long input's word-level attention is built one head at a time: "
-                             "att.word_level(layer, head).")
+                             "call att.word_level(layer, head).")
         return word_level(self.head(layer, head), self.sample)
 
     def __repr__(self) -> str:

@@ -116,7 +116,8 @@ def find_attention_modules(model: nn.Module) -> list[tuple[str, nn.Module, int]]
     if not found:
         raise UnsupportedModelError(
             f"No attention modules found in {type(model).__name__}: headlab analyses transformer "
-            "attention heads, and this model has none it can hook."
+            "attention heads, and this model has none it can hook. Pass a transformer model "
+            "(BERT, GPT-2, Llama, ...)."
         )
     return found
 

@@ -258,7 +258,8 @@ def _load_options(device, dtype, device_map, max_memory, offload_folder) -> dict
     elif isinstance(dtype, str) and dtype in _DTYPES:
         torch_dtype = _DTYPES[dtype]
     else:
-        raise InputError(f"dtype must be one of {', '.join(_DTYPES)} or a torch.dtype; got {V.describe(dtype)}.")
+        raise InputError(f"dtype must be one of {', '.join(_DTYPES)} or a torch.dtype; got {V.describe(dtype)}. "
+                         "Pass e.g. dtype='float32'.")
     opts: dict = {"dtype": torch_dtype}
     if device_map is not None:
         if device is not None:
@@ -286,7 +287,7 @@ def _check_device(device):
         dev = torch.device(device)
     except (TypeError, RuntimeError):
         raise InputError(f"device must be 'cpu', 'cuda', 'cuda:1', 'mps', ... or a torch.device; got "
-                         f"{V.describe(device)}.") from None
+                         f"{V.describe(device)}. Pass e.g. device='cpu'.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise InputError("device='cuda' was asked for but no CUDA GPU is available here; use device='cpu'.")
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):

@@ -17,7 +17,7 @@ import numpy as np
 
 from headlab import corpus
 from headlab import validate as V
-from headlab.errors import InputError, MissingExtraError
+from headlab.errors import InputError, MissingExtraError, NoApplicableRoleError
 from headlab.report import Report
 from headlab.analyses.role_scoring import METHODS, BatchRoles
 from headlab.roles import Role, resolve
@@ -37,11 +37,13 @@ def _select_roles(m, roles) -> list[Role]:
     for role in chosen:
         if "causal" in role.requires and not m.is_causal:
             if explicit:
-                raise InputError(f"Role {role.id!r} is defined for causal models only; {m.name} is an encoder.")
+                raise InputError(f"Role {role.id!r} is defined for causal models only; {m.name} is an encoder. "
+                                 "Leave it out, or use it with a causal model.")
             continue
         if "encoder" in role.requires and m.is_causal:
             if explicit:
-                raise InputError(f"Role {role.id!r} needs a bidirectional encoder; {m.name} is causal.")
+                raise InputError(f"Role {role.id!r} needs a bidirectional encoder; {m.name} is causal. "
+                                 "Leave it out, or use it with an encoder.")
             continue
         if "spacy" in role.requires:
             try:
@@ -54,7 +56,8 @@ def _select_roles(m, roles) -> list[Role]:
                 continue
         out.append(role)
     if not out:
-        raise InputError("None of the requested roles applies to this model.")
+        raise InputError("None of the requested roles applies to this model; see hl.roles.names('text') and choose "
+                         "roles for its kind (encoder or causal).")
     return out
 
 
@@ -99,7 +102,10 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles")
     per_role = {role.id: out[r] for r, role in enumerate(chosen) if np.isfinite(out[r]).any()}
     if not per_role:
-        raise InputError("No role applied to any of the texts (e.g. block needs pairs or several sentences).")
+        raise NoApplicableRoleError(
+            "No role applied to any of the texts (e.g. block needs pairs or several sentences). Choose roles that "
+            "fit these texts (hl.roles.names('text')), or add texts they apply to."
+        )
     return per_role, samples
 
 

@@ -98,12 +98,12 @@ def register(role_id: str | Role, sieve: Callable | None = None, *, description:
         role = role_id
     else:
         if not isinstance(role_id, str) or not role_id.strip() or "," in role_id:
-            raise InputError("A role id must be a non-empty string without commas.")
+            raise InputError("A role id must be a non-empty string without commas; pass e.g. 'first_word'.")
         if kind == "text" and not callable(sieve):
-            raise InputError("A text role needs a sieve function: f(sample) -> bool [T, T].")
+            raise InputError("A text role needs a sieve function: pass f(sample) -> bool [T, T] as the second argument.")
         role = Role(role_id, kind, description or role_id, sieve, frozenset(requires), citation, default)
     if role.kind not in ("text", "probe"):
-        raise InputError(f"Role kind must be 'text' or 'probe', got {role.kind!r}.")
+        raise InputError(f"Role kind must be 'text' or 'probe', got {role.kind!r}; pass kind='text'.")
     if role.id in _REGISTRY and not replace:
         raise InputError(f"Role {role.id!r} is already registered; pass replace=True to redefine it.")
     _REGISTRY[role.id] = role
@@ -122,7 +122,7 @@ def get(role_id: str) -> Role:
     close = get_close_matches(str(role_id), list(_REGISTRY), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownRoleError(
-        f"Unknown role {role_id!r}.{hint} Known roles: hl.roles.names()."
+        f"Unknown role {role_id!r}.{hint} See the known roles with hl.roles.names()."
     )
 
 
@@ -180,7 +180,8 @@ def as_sieve_result(value, T: int) -> SieveResult | None:
     if qw is not None:
         qw = np.asarray(qw, dtype=np.float64)
         if qw.shape != (T,) or not np.all(np.isfinite(qw)) or np.any(qw < 0):
-            raise InputError("query_weights must be a finite, non-negative float [T] array.")
+            raise InputError("query_weights must be a finite, non-negative float [T] array; return one weight per "
+                             "token (0 leaves the query out).")
     return SieveResult(sieve, qw)
 
 
