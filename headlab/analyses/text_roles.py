@@ -94,6 +94,8 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
             current["batch"] = batch
             current["roles"] = BatchRoles(chosen, batch.samples, batch.lengths, batch.T, m.is_causal,
                                           method, block_index)
+            for s in batch.samples:       # the sample's parse is in the sieves now; do not keep it per text
+                s._cache.clear()
         scorer = current["roles"]
         scorer.add(rows, q0)
         if q0 + rows.shape[2] >= batch.T:                                # the layer's last rows

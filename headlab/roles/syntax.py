@@ -51,8 +51,8 @@ RELATIONS["all"] = set().union(*RELATIONS.values())
 
 #: spaCy tokens the in-memory cache holds at most (about 16 bytes each)
 CACHE_TOKENS = 4_000_000
-#: texts per nlp.pipe call
-PIPE_BATCH = 256
+#: texts per nlp.pipe batch (spaCy holds a batch's activations at once: a few long texts at a time)
+PIPE_BATCH = 16
 
 _EXCLUDE = ["ner", "lemmatizer", "textcat"]
 
