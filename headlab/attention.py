@@ -20,7 +20,7 @@ from headlab.errors import InputError
 from headlab.head_names import parse_head
 from headlab.text import Sample, Text, word_level
 
-__all__ = ["Attention", "top_k_rows"]
+__all__ = ["Attention", "LazyAttention", "top_k_rows"]
 
 
 def top_k_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,3 +129,109 @@ class Attention(_Readers):
     def __repr__(self) -> str:
         L, H, T, _ = self.weights.shape
         return f"Attention(model={self.model_name!r}, tokens={T}, layers={L}, heads={H})"
+
+
+class LazyAttention(_Readers):
+    """Attention of every head on one long input, computed when asked.
+
+    One forward pass keeps each layer's queries and keys (after rotary embeddings) on the CPU
+    - ``n_layers x (n_heads + n_kv_heads) x T x d_head`` float32, e.g. 134 MB for an 8-layer,
+    4-head model with 64-dimensional heads at 8,192 tokens, against 8.6 GB for every weight -
+    and rebuilds any head from them with the model's own mask and scaling, a chunk of query
+    rows at a time (``headlab.capture.attention_rows``). ``head``, ``layer``, ``rows`` and
+    ``top_k`` answer as :class:`Attention` does; ``weights`` is not held and says so.
+    """
+
+    #: bytes one chunk of rows may take while rebuilding a head
+    CHUNK_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, qk: dict, sample: Sample, model_name: str, is_causal: bool, n_heads: int):
+        self._qk = qk
+        self.sample = sample
+        self.model_name = model_name
+        self.is_causal = is_causal
+        self._n_heads = n_heads
+
+    @classmethod
+    def capture(cls, m, sample: Sample) -> "LazyAttention":
+        """Run ``m`` once over ``sample`` and keep every layer's queries and keys."""
+        from headlab.capture import Capture
+
+        cap = Capture(m.model, m._modules, None, budget=m.budget, keep_qk=True)
+        m.stream([sample], None, batch_size=1, capture=cap)
+        return cls(dict(cap.qk), sample, m.name, m.is_causal, m.n_heads)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self._qk)
+
+    @property
+    def n_heads(self) -> int:
+        return self._n_heads
+
+    @property
+    def weights(self):
+        T = len(self.sample)
+        raise InputError(
+            f"This input has {T} tokens: all {self.n_layers} x {self.n_heads} heads would take "
+            f"{4 * self.n_layers * self.n_heads * T * T / 1e9:.1f} GB, so they are computed when asked. "
+            "Use att.head(layer, head), att.layer(layer), att.rows(layer, head, q0, q1) or att.top_k(layer, head, k)."
+        )
+
+    def rows(self, layer: int, head: int, q0: int = 0, q1: int | None = None) -> np.ndarray:
+        """Rows ``q0:q1`` of one head, float32 ``[q1 - q0, T]``."""
+        import torch
+
+        from headlab.capture import attention_rows
+
+        layer, head = self._check(layer, head)
+        query, key, info = self._qk[layer]
+        T = query.shape[2]
+        q1 = T if q1 is None else min(int(q1), T)
+        q0 = max(0, int(q0))
+        group = self.n_heads // key.shape[1]
+        kv = key[:, head // group: head // group + 1]
+        q = query[:, head:head + 1]
+        opts = {k: v for k, v in info.items() if k != "mask"}
+        mask = info["mask"]
+        if mask is not None and mask.dim() == 4 and mask.shape[1] > 1:
+            mask = mask[:, head:head + 1]
+        out = np.empty((max(0, q1 - q0), key.shape[2]), dtype=np.float32)
+        step = max(1, self.CHUNK_BYTES // (12 * key.shape[2]))
+        with torch.no_grad():
+            for a in range(q0, q1, step):
+                b = min(q1, a + step)
+                out[a - q0:b - q0] = attention_rows(None, q, kv, mask, a, b, **opts)[0, 0].numpy()
+        return out
+
+    def head(self, layer: int, head: int) -> np.ndarray:
+        """One head's pattern, float32 ``[T, T]`` (built now, not kept)."""
+        return self.rows(layer, head)
+
+    def layer(self, layer: int) -> np.ndarray:
+        """Every head of one layer, float32 ``[n_heads, T, T]`` (built now, not kept)."""
+        return np.stack([self.rows(layer, h) for h in range(self.n_heads)])
+
+    def top_k(self, layer: int, head: int, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's ``k`` strongest keys, without building the whole ``[T, T]`` at once."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f"k must be a whole number >= 1, got {k!r}; pass e.g. k=8.")
+        T = len(self.sample)
+        step = max(1, self.CHUNK_BYTES // (12 * T))
+        keys, weights = [], []
+        for a in range(0, T, step):
+            kk, ww = top_k_rows(self.rows(layer, head, a, min(T, a + step)), int(k))
+            keys.append(kk)
+            weights.append(ww)
+        return np.concatenate(keys), np.concatenate(weights)
+
+    def word_level(self, layer: int | None = None, head: int | None = None) -> np.ndarray:
+        """Word-level attention of one head (Clark et al.), ``[W, W]``."""
+        if layer is None or head is None:
+            raise InputError("A long input's word-level attention is built one head at a time: "
+                             "call att.word_level(layer, head).")
+        return word_level(self.head(layer, head), self.sample)
+
+    def __repr__(self) -> str:
+        return (f"LazyAttention(model={self.model_name!r}, tokens={len(self.sample)}, layers={self.n_layers}, "
+                f"heads={self.n_heads}; heads are computed when asked)")

@@ -1,16 +1,33 @@
-"""Streaming attention capture.
+"""Streaming attention capture that keeps the model's own attention implementation.
 
-A forward hook on each attention module hands that layer's weights ``[B, H, T, T]`` to the
-caller's reducer the moment they are computed; nothing keeps a reference afterwards, so peak
-memory holds one layer's attention instead of all of them (``output_attentions=True`` keeps
-``n_layers`` blocks alive until the forward pass returns).
+Reducers receive one layer's attention a block of query rows at a time and keep only what
+they need (a score per head, a top-k per row, ...)::
 
-Weights are per *query* head: transformers' eager attention repeats key/value heads for GQA
-models before the softmax, so a GQA model reports ``n_heads`` patterns per layer.
+    reducer(layer: int, rows: Tensor [B, H, c, Tk], q0: int, batch: Batch) -> None
+
+``rows[:, :, i]`` is query ``q0 + i``; each row sums to 1 over the keys the query can see, and
+keys it cannot see (padding, the future of a causal model) hold exactly 0. The chunks of one
+layer arrive in order and cover every query before the next layer starts. Rows live on the
+layer's device; reducers return small summaries.
+
+headlab never switches a model to another attention implementation. While a capture is active,
+the model's own attention function - SDPA, flash, flex, eager, or one the user registered - is
+wrapped in transformers' ``AttentionInterface``: the model computes its output exactly as
+before, and the wrapper computes the softmax weights for the reducers from the same query and
+key (after rotary embeddings) with the model's own mask (causal, padding, sliding window),
+scaling and soft-capping, one key/value head per group of query heads (GQA), in chunks of
+queries sized to a memory budget. So ``[n_heads, T, T]`` is never held for all heads and rows at
+once, and nothing of a layer is kept after its reducers ran.
+
+For eager attention the model computes the weights itself; they are passed on, chunked, with
+no second computation. Models whose attention modules bypass the interface are caught: if a
+forward pass ends without a layer reporting, ``UnsupportedModelError`` says so and what to do.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -20,18 +37,24 @@ from torch import nn
 from headlab.errors import UnsupportedModelError
 from headlab.text import Sample
 
+__all__ = ["Batch", "Reducer", "Capture", "find_attention_modules", "make_batches", "attention_rows",
+           "DEFAULT_BUDGET"]
+
+#: bytes the attention rows of one chunk may take (scores and softmax, float32)
+DEFAULT_BUDGET = 64 * 1024 * 1024
+
 
 @dataclass
 class Batch:
-    """A padded batch handed to reducers together with each layer's block.
+    """A padded batch handed to reducers together with each layer's rows.
 
     Attributes:
         index: ``[B]`` positions of these samples in the caller's list.
         samples: the ``B`` samples.
         input_ids, attention_mask: ``[B, T]`` (right padding).
+        token_type_ids: ``[B, T]`` or None.
         lengths: ``[B]`` real token counts.
-        visible: bool ``[B, T, T]``: query ``i`` may see key ``j`` (both real tokens, and
-            ``j <= i`` for causal models).
+        causal: whether queries see only earlier keys.
     """
 
     index: list[int]
@@ -40,10 +63,17 @@ class Batch:
     attention_mask: torch.Tensor
     token_type_ids: torch.Tensor | None
     lengths: list[int]
-    visible: torch.Tensor
+    causal: bool = False
+
+    @property
+    def T(self) -> int:
+        return int(self.input_ids.shape[1])
+
+    def lengths_tensor(self, device=None) -> torch.Tensor:
+        return torch.as_tensor(self.lengths, dtype=torch.int64, device=device)
 
 
-Reducer = Callable[[int, torch.Tensor, Batch], None]
+Reducer = Callable[[int, torch.Tensor, int, "Batch"], None]
 
 
 def find_attention_modules(model: nn.Module) -> list[tuple[str, nn.Module, int]]:
@@ -86,19 +116,10 @@ def find_attention_modules(model: nn.Module) -> list[tuple[str, nn.Module, int]]
     if not found:
         raise UnsupportedModelError(
             f"No attention modules found in {type(model).__name__}: headlab analyses transformer "
-            "attention heads, and this model has none it can hook."
+            "attention heads, and this model has none it can hook. Pass a transformer model "
+            "(BERT, GPT-2, Llama, ...)."
         )
     return found
-
-
-def visibility(attention_mask: torch.Tensor, causal: bool) -> torch.Tensor:
-    """bool ``[B, T, T]``: which keys each query may attend to."""
-    m = attention_mask.bool()
-    vis = m[:, :, None] & m[:, None, :]
-    if causal:
-        T = m.shape[1]
-        vis &= torch.ones(T, T, dtype=torch.bool, device=m.device).tril()
-    return vis
 
 
 def make_batches(samples: Sequence[Sample], batch_size: int, pad_id: int, causal: bool,
@@ -127,37 +148,233 @@ def make_batches(samples: Sequence[Sample], batch_size: int, pad_id: int, causal
             attention_mask=mask,
             token_type_ids=types,
             lengths=[len(s) for s in group],
-            visible=visibility(mask, causal),
+            causal=causal,
         )
 
 
-class LayerHooks:
-    """Context manager: while active, each attention module's weights go to ``reducer``."""
 
-    def __init__(self, modules: list[tuple[str, nn.Module, int]], reducer: Callable[[int, torch.Tensor], None]):
-        self.modules = modules
-        self.reducer = reducer
-        self.handles: list = []
+def attention_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, attention_mask: torch.Tensor | None,
+                   q0: int, q1: int, **kwargs) -> torch.Tensor:
+    """Softmax attention weights of queries ``q0:q1``, float32 ``[B, H, q1 - q0, Tk]``.
 
-    def __enter__(self) -> "LayerHooks":
-        for layer, (name, module, index) in enumerate(self.modules):
-            self.handles.append(module.register_forward_hook(self._hook(layer, name, index)))
-        return self
+    Follows transformers' attention functions: ``scaling`` (default ``d**-0.5``), ``softcap``
+    (``tanh(s / cap) * cap``), the mask (bool: True = attend; float: added to the scores; 2-D
+    ``[B, Tk]``: a padding mask, as flash attention gets), causality when there is no 4-D mask
+    (``kwargs["is_causal"]`` or ``module.is_causal``; queries are the last ``Tq`` positions of
+    the keys) and ``sliding_window`` likewise. Key heads are shared by groups of query heads
+    (GQA) without repeating them in memory. Rows that can see no key are all 0.
+    """
+    B, H, Tq, d = query.shape
+    Hkv, Tk = key.shape[1], key.shape[2]
+    c = q1 - q0
+    scaling = kwargs.get("scaling")
+    scaling = d ** -0.5 if scaling is None else float(scaling)
+    q = query[:, :, q0:q1].float().reshape(B, Hkv, H // Hkv, c, d)
+    scores = torch.matmul(q, key.float().transpose(-1, -2)[:, :, None]).reshape(B, H, c, Tk)
+    scores.mul_(scaling)
+    softcap = kwargs.get("softcap")
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    masked = False
+    if attention_mask is not None and attention_mask.dim() == 4:
+        m = attention_mask[..., q0:q1, :]
+        if m.dtype == torch.bool:
+            scores.masked_fill_(~m, float("-inf"))
+        else:
+            scores.add_(m.float())
+        masked = True
+    else:
+        allowed = None
+        if attention_mask is not None:                       # [B, Tk] padding mask, 1 = real key
+            allowed = attention_mask.bool()[:, None, None, :]
+        causal = kwargs.get("is_causal")
+        causal = getattr(module, "is_causal", False) if causal is None else bool(causal)
+        if causal and Tq > 1:
+            qpos = torch.arange(q0, q1, device=scores.device)[:, None] + (Tk - Tq)
+            kpos = torch.arange(Tk, device=scores.device)[None, :]
+            ok = kpos <= qpos
+            window = kwargs.get("sliding_window")
+            if window:
+                ok = ok & (kpos > qpos - int(window))
+            allowed = ok[None, None] if allowed is None else (allowed & ok[None, None])
+        if allowed is not None:
+            scores.masked_fill_(~allowed, float("-inf"))
+            masked = attention_mask is not None or bool(kwargs.get("sliding_window"))
+    rows = torch.softmax(scores, dim=-1)
+    if masked:                       # a row that sees no key at all is NaN after the softmax: make it 0
+        rows.nan_to_num_(nan=0.0)
+    return rows
 
+
+def _chunk_rows(budget: int, B: int, H: int, Tk: int) -> int:
+    """Query rows per chunk so that a chunk's float32 scores, softmax and one reducer copy fit ``budget``."""
+    return max(1, int(budget // max(1, 3 * 4 * B * H * Tk)))
+
+
+class Capture:
+    """Context manager: while active, every attention layer's rows go to ``reducer``.
+
+    Args:
+        model: the transformers model (its ``config._attn_implementation`` is read, never changed).
+        modules: ``find_attention_modules(model)``.
+        reducer: ``reducer(layer, rows, q0, batch)``; ``batch`` is whatever was set with
+            :meth:`set_batch` before the forward pass. None: compute no rows (with ``keep_qk``).
+        budget: bytes one chunk of rows may take (the chunk size follows from it).
+        layers: only these layers are computed and reported (default: all).
+        keep_qk: also keep each reported layer's query and key (after rotary embeddings) on
+            the CPU in ``self.qk[layer] = (query [B, H, T, d], key [B, Hkv, T, d], kwargs)`` -
+            what lazy attention needs to rebuild any head later without another forward pass.
+        tail: only the last ``tail`` query rows of every layer are computed and reported (a
+            decoding step needs its newest query only; the prompt's other rows are skipped).
+    """
+
+    # The interface patch is process-wide: one capture at a time per process (re-entrant, so a
+    # capture may run inside another's reducer in the same thread).
+    _lock = threading.RLock()
+
+    def __init__(self, model: nn.Module, modules: list[tuple[str, nn.Module, int]], reducer: Reducer,
+                 budget: int = DEFAULT_BUDGET, layers: Iterable[int] | None = None, keep_qk: bool = False,
+                 tail: int | None = None):
+        self.model, self.modules, self.reducer, self.budget = model, modules, reducer, int(budget)
+        self.layer_of = {id(m): i for i, (_, m, _) in enumerate(modules)}
+        self.layers = set(range(len(modules))) if layers is None else set(layers)
+        self.keep_qk = keep_qk
+        self.tail = tail
+        self.qk: dict[int, tuple] = {}
+        self.batch = None
+        self.seen: set[int] = set()
+        self._patched: list = []
+        self._handles: list = []
+
+    def set_batch(self, batch) -> None:
+        self.batch = batch
+        self.seen = set()
+
+    # ------------------------------------------------------------------ the interface route
+    def _wrap(self, original: Callable | None, impl: str) -> Callable:
+        capture = self
+
+        def wrapper(module, query, key, value, attention_mask, *args, **kwargs):
+            fn = original if original is not None else _module_eager(module)
+            out, weights = fn(module, query, key, value, attention_mask, *args, **kwargs)
+            layer = capture.layer_of.get(id(module))
+            if layer is not None and layer in capture.layers:
+                capture._report(layer, module, query, key, attention_mask, weights, kwargs)
+            return out, weights
+
+        wrapper.__name__ = f"headlab_capture_{impl}"
+        return wrapper
+
+    def _report(self, layer, module, query, key, mask, weights, kwargs) -> None:
+        self.seen.add(layer)
+        with torch.no_grad():
+            B, H, Tq, _ = query.shape
+            Tk = key.shape[2]
+            step = _chunk_rows(self.budget, B, H, Tk)
+            if self.keep_qk:
+                self.qk[layer] = (query.detach().float().cpu(), key.detach().float().cpu(),
+                                  _mask_info(module, mask, kwargs))
+            if self.reducer is None:
+                return
+            use_given = torch.is_tensor(weights) and weights.dim() == 4 and weights.shape[1] == H
+            for q0 in range(self._first(Tq), Tq, step):
+                q1 = min(Tq, q0 + step)
+                rows = weights[:, :, q0:q1].float() if use_given else \
+                    attention_rows(module, query, key, mask, q0, q1, **kwargs)
+                self.reducer(layer, rows, q0, self.batch)
+
+    # ------------------------------------------------------------------ the output-hook route
     def _hook(self, layer: int, name: str, index: int):
         def hook(_module, _inputs, output):
+            if layer in self.seen or layer not in self.layers:
+                return
             weights = output[index] if isinstance(output, (tuple, list)) and len(output) > index else None
             if weights is None or not torch.is_tensor(weights) or weights.dim() != 4:
-                raise UnsupportedModelError(
-                    f"Attention module {name!r} returned no attention weights. headlab needs eager "
-                    "attention (SDPA and flash attention never materialise the weights); load the "
-                    "model with attn_implementation='eager'."
-                )
-            self.reducer(layer, weights)
+                return          # checked after the forward pass (check_all_reported)
+            self.seen.add(layer)
+            if self.reducer is None:
+                return
+            with torch.no_grad():
+                B, H, Tq, Tk = weights.shape
+                step = _chunk_rows(self.budget, B, H, Tk)
+                for q0 in range(self._first(Tq), Tq, step):
+                    self.reducer(layer, weights[:, :, q0:q0 + step].float(), q0, self.batch)
 
         return hook
 
+    def _first(self, Tq: int) -> int:
+        return 0 if self.tail is None else max(0, Tq - int(self.tail))
+
+    def check_all_reported(self) -> None:
+        """Raise if a layer produced no attention in the last forward pass."""
+        missing = sorted(self.layers - self.seen)
+        if missing:
+            name = self.modules[missing[0]][0]
+            impl = getattr(self.model.config, "_attn_implementation", None)
+            raise UnsupportedModelError(
+                f"Attention layer {missing[0]} ({name!r}) computed its attention without going through "
+                f"transformers' attention interface ({impl!r} attention), so headlab could not see its "
+                "weights. Load the model with attn_implementation='eager' (or 'sdpa'), which every "
+                "transformers model routes through that interface."
+            )
+
+    def __enter__(self) -> "Capture":
+        from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, AttentionInterface
+
+        self._lock.acquire()
+        self._locked = True
+        try:
+            impl = getattr(self.model.config, "_attn_implementation", None) or "eager"
+            for key in {impl, "eager"}:
+                local = ALL_ATTENTION_FUNCTIONS._local_mapping
+                had_local, old_local = key in local, local.get(key)
+                had_global, old_global = key in AttentionInterface._global_mapping, \
+                    AttentionInterface._global_mapping.get(key)
+                original = old_local if had_local else old_global
+                wrapper = self._wrap(original, key)
+                AttentionInterface._global_mapping[key] = wrapper
+                if had_local:
+                    local[key] = wrapper
+                self._patched.append((key, had_local, old_local, had_global, old_global))
+            for layer, (name, module, index) in enumerate(self.modules):
+                self._handles.append(module.register_forward_hook(self._hook(layer, name, index)))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
     def __exit__(self, *exc) -> None:
-        for h in self.handles:
+        from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, AttentionInterface
+
+        for key, had_local, old_local, had_global, old_global in reversed(self._patched):
+            if had_global:
+                AttentionInterface._global_mapping[key] = old_global
+            else:
+                AttentionInterface._global_mapping.pop(key, None)
+            if had_local:
+                ALL_ATTENTION_FUNCTIONS._local_mapping[key] = old_local
+        self._patched.clear()
+        for h in self._handles:
             h.remove()
-        self.handles.clear()
+        self._handles.clear()
+        if getattr(self, "_locked", False):
+            self._locked = False
+            self._lock.release()
+
+
+def _module_eager(module: nn.Module) -> Callable:
+    """The eager attention function of the module's own modeling file (what transformers falls back to)."""
+    fn = getattr(sys.modules.get(type(module).__module__), "eager_attention_forward", None)
+    if fn is None:
+        raise UnsupportedModelError(
+            f"{type(module).__name__} asks for eager attention but its modeling file has no "
+            "eager_attention_forward; load the model with attn_implementation='sdpa'."
+        )
+    return fn
+
+
+def _mask_info(module, mask, kwargs) -> dict:
+    """What attention_rows needs besides query and key, detached and on the CPU."""
+    keep = {k: kwargs[k] for k in ("scaling", "softcap", "sliding_window", "is_causal") if k in kwargs}
+    keep.setdefault("is_causal", getattr(module, "is_causal", False))
+    return {"mask": None if mask is None else mask.detach().cpu(), **keep}

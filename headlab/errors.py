@@ -9,6 +9,10 @@ class InputError(HeadlabError, ValueError):
     """The text, pair, array or argument given cannot be used as it is."""
 
 
+class NoApplicableRoleError(InputError):
+    """None of the requested roles applies to any of the texts (e.g. ``block`` on single sentences)."""
+
+
 class TooLongError(InputError):
     """The tokenised input is longer than the model's maximum number of positions."""
 

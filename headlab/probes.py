@@ -111,7 +111,7 @@ def token_pool(tokenizer, skip: float = 0.05) -> np.ndarray:
     highest ``skip`` fraction of the remaining ids (Olsson et al.'s exclusion of the most and
     least common tokens, with id order standing in for frequency rank)."""
     if not 0 <= skip < 0.5:
-        raise InputError(f"skip must lie in [0, 0.5), got {skip}.")
+        raise InputError(f"skip must lie in [0, 0.5), got {skip}; pass e.g. skip=0.05.")
     n = len(tokenizer)
     special = set(int(i) for i in getattr(tokenizer, "all_special_ids", []) or [])
     ids = np.array([i for i in range(n) if i not in special], dtype=np.int64)
@@ -150,7 +150,7 @@ def _samples(tokenizer, ids: np.ndarray, has_bos: bool) -> list[Sample]:
 
 def _check_n(n) -> int:
     if not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"n (number of probes) must be a positive integer, got {n!r}.")
+        raise InputError(f"n (number of probes) must be a positive integer, got {n!r}; pass e.g. n=50.")
     return int(n)
 
 
@@ -176,7 +176,7 @@ def repeated_tokens(model_or_tokenizer, n: int = 50, length: int = 25, repeats: 
     """
     n = _check_n(n)
     if int(length) < 2 or int(repeats) < 1:
-        raise InputError("length must be at least 2 tokens and repeats at least 1.")
+        raise InputError("length must be at least 2 tokens and repeats at least 1; pass e.g. length=25, repeats=4.")
     length, repeats = int(length), int(repeats)
     tok, max_len, causal = _parts(model_or_tokenizer)
     first = start_token(tok, causal)
@@ -195,7 +195,7 @@ def repeated_tokens(model_or_tokenizer, n: int = 50, length: int = 25, repeats: 
         length = (max_len - int(has_bos)) // repeats
         fitted = True
         if length < 2:
-            raise TooLongError(f"This model allows only {max_len} positions: too few for {repeats} repeats.")
+            raise TooLongError(f"This model allows only {max_len} positions: too few for {repeats} repeats; pass fewer repeats.")
     pool = _pool(tok, vocab, skip)
     if pool.size < length:
         raise InputError(
@@ -231,6 +231,9 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     cue. All tokens of a prompt are different, so the only way to continue the cue with
     ``n_1..n_k`` is to retrieve the needle (for a small induction model, the induction
     mechanism itself does it). The answer is the needle; greedy decoding runs ``k`` steps.
+    A haystack longer than the token pool allows (long-context probes on a small vocabulary)
+    draws its tokens with repetition from the pool minus the marker and the needle, which
+    still occur exactly where the layout puts them; ``params["haystack_repeats"]`` says so.
 
     Returns:
         :class:`ProbeSet` of ``kind="needle"``: ``input_ids`` the prompts ``[N, T]``,
@@ -240,7 +243,7 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     n = _check_n(n)
     haystack, needle = int(haystack), int(needle)
     if haystack < 1 or needle < 1:
-        raise InputError("haystack and needle must each have at least one token.")
+        raise InputError("haystack and needle must each have at least one token; pass e.g. haystack=40, needle=6.")
     tok, max_len, causal = _parts(model_or_tokenizer)
     first = start_token(tok, causal)
     has_bos = first is not None if bos is None else bool(bos)
@@ -259,24 +262,31 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
         haystack = max_len - (off + 2 * needle + 2)
         fitted = True
         if haystack < 1:
-            raise TooLongError(f"This model allows only {max_len} positions: too few for a {needle}-token needle.")
+            raise TooLongError(f"This model allows only {max_len} positions: too few for a {needle}-token needle; pass a shorter needle.")
     pool = _pool(tok, vocab, skip)
-    if pool.size < haystack + needle + 1:
+    repeats = pool.size < haystack + needle + 1
+    if pool.size < needle + 2:
         raise InputError(
-            f"A needle probe needs {haystack + needle + 1} different tokens; the pool has {pool.size}. "
-            "Pass a shorter haystack or needle, or vocab=[...]."
+            f"A needle probe needs at least {needle + 2} different tokens (a marker, the needle and one for the "
+            f"haystack); the pool has {pool.size}. Pass a shorter needle, or vocab=[...]."
         )
     lo, hi = float(depth[0]), float(depth[1])
     if not 0 <= lo <= hi <= 1:
-        raise InputError("depth must be (low, high) with 0 <= low <= high <= 1.")
+        raise InputError("depth must be (low, high) with 0 <= low <= high <= 1; pass e.g. depth=(0.1, 0.9).")
     rng = np.random.default_rng(seed)
     T = off + haystack + needle + 2
     ids = np.empty((n, T), dtype=np.int64)
     spans = np.empty((n, 2), dtype=np.int64)
     answers = np.empty((n, needle), dtype=np.int64)
     for b in range(n):
-        draw = rng.choice(pool, size=haystack + needle + 1, replace=False)
-        marker, nd, hay = draw[0], draw[1:1 + needle], draw[1 + needle:]
+        if not repeats:
+            draw = rng.choice(pool, size=haystack + needle + 1, replace=False)
+            marker, nd, hay = draw[0], draw[1:1 + needle], draw[1 + needle:]
+        else:
+            draw = rng.choice(pool, size=needle + 1, replace=False)
+            marker, nd = draw[0], draw[1:]
+            rest = np.setdiff1d(pool, draw)
+            hay = rest[rng.integers(0, rest.size, size=haystack)]
         a = int(round(rng.uniform(lo, hi) * haystack))
         row = ([first] if has_bos else []) + list(hay[:a]) + [marker] + list(nd) + list(hay[a:]) + [marker]
         ids[b] = row
@@ -287,6 +297,6 @@ def needle_haystack(model_or_tokenizer, n: int = 20, haystack: int = 40, needle:
     loss_mask = np.zeros(lm_ids.shape, dtype=bool)
     loss_mask[:, T:] = True
     params = dict(seed=seed, haystack=haystack, needle=needle, depth=(lo, hi), skip=skip,
-                  fitted=fitted, pool_size=int(pool.size))
+                  fitted=fitted, pool_size=int(pool.size), haystack_repeats=bool(repeats))
     return ProbeSet("needle", ids, _samples(tok, ids, has_bos), has_bos, lm_ids, loss_mask, params,
                     needle=spans, answer=answers)

@@ -51,16 +51,14 @@ def number(name: str, value: Any, *, lo: float | None = None, hi: float | None =
            lo_open: bool = False, hi_open: bool = False, example: float | None = None) -> float:
     """``value`` as a finite float within the bounds (open or closed at each end)."""
     bounds = _interval(lo, hi, lo_open, hi_open)
-    hint = f" Pass e.g. {name}={example if example is not None else _mid(lo, hi)}."
+    good = example if example is not None else _mid(lo, hi)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{name} must be a number{bounds}; got {describe(value)}.{hint}")
+        raise InputError(f"{name} must be a number{bounds}; got {describe(value)}. Pass e.g. {name}={good}.")
     v = float(value)
     if not math.isfinite(v):
-        raise InputError(f"{name} must be a finite number{bounds}; got {v}.{hint}")
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise InputError(f"{name} must be a number{bounds}; got {v:g}.{hint}")
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise InputError(f"{name} must be a number{bounds}; got {v:g}.{hint}")
+        raise InputError(f"{name} must be a finite number{bounds}; got {v}. Pass e.g. {name}={good}.")
+    if (lo is not None and (v < lo or (lo_open and v == lo))) or (hi is not None and (v > hi or (hi_open and v == hi))):
+        raise InputError(f"{name} must be a number{bounds}; got {v:g}. Pass e.g. {name}={good}.")
     return v
 
 
@@ -68,7 +66,8 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     """``value`` if it is one of ``allowed`` (strings), else an error listing them."""
     allowed = tuple(allowed)
     if not isinstance(value, str) or value not in allowed:
-        raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {describe(value)}.")
+        raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {describe(value)}. "
+                         f"Pass e.g. {name}={allowed[0]!r}.")
     return value
 
 
@@ -76,7 +75,7 @@ def flag(name: str, value: Any) -> bool:
     """``value`` if it is a bool (numpy bools too); 0/1 and strings are refused."""
     if type(value).__name__ in ("bool", "bool_"):
         return bool(value)
-    raise InputError(f"{name} must be True or False; got {describe(value)}.")
+    raise InputError(f"{name} must be True or False; got {describe(value)}. Pass {name}=True or {name}=False.")
 
 
 def seed(value: Any, name: str = "seed") -> int:

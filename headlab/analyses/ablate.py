@@ -131,7 +131,8 @@ def _probe_set(m, probe, n, seed, length, batch_size=None) -> P.ProbeSet:
     if isinstance(probe, P.ProbeSet):
         return probe
     if not isinstance(probe, str):
-        raise InputError("probe must be a role id ('induction', 'retrieval', ...), 'repeated', 'needle' or a ProbeSet.")
+        raise InputError("probe must be a role id ('induction', 'retrieval', ...), 'repeated', 'needle' or a ProbeSet; "
+                         "pass e.g. probe='induction'.")
     if probe in ("retrieval", "needle"):
         return P.needle_haystack(m, n=n, seed=seed, haystack=40 if length is None else length, fit=length is None)
     if probe == "repeated" or (probe in SPECS and SPECS[probe].probe == "repeated"):
@@ -208,10 +209,12 @@ def _result(heads, mode, probes, metric, target, clean, abl, test, n_boot, ci_le
 def _check_common(m, mode, metric, target):
     V.choice("mode", mode, ("zero", "mean"))
     if metric != "loss" and metric not in SPECS:
-        raise InputError(f"metric must be 'loss' or a probe role id ({', '.join(SPECS)}), got {V.describe(metric)}.")
+        raise InputError(f"metric must be 'loss' or a probe role id ({', '.join(SPECS)}), got {V.describe(metric)}. "
+                         "Pass e.g. metric='loss'.")
     if metric == "loss":
         if target is not None:
-            raise InputError("target= is only used with a role metric (metric='induction', ...).")
+            raise InputError("target= is only used with a role metric: pass metric='induction' (or another probe role) with it, "
+                             "or leave target out for metric='loss'.")
         return None
     if target is None:
         raise InputError(f"metric={metric!r} needs target=(layer, head): the head whose {metric} score to measure.")

@@ -100,7 +100,7 @@ def output_projections(m) -> list[OutputProjection]:
             raise UnsupportedModelError(
                 f"Could not find the output projection of attention layer {layer} ({name!r}, "
                 f"{type(module).__name__}). Head-output hooks support GPT-2, GPT-NeoX, Llama/Mistral, "
-                "Qwen2 and BERT-family models."
+                "Qwen2 and BERT-family models; use one of those for ablation and copying scores."
             )
         d_in = _in_features(proj)
         if d_in % m.n_heads:
@@ -156,9 +156,9 @@ def ablation(m, heads: Sequence[tuple[int, int]], mode: str = "zero", means: dic
     replaces them by ``means[layer]`` (float ``[T, n_heads, d_head]`` or ``[n_heads, d_head]``,
     from :func:`head_means`)."""
     if mode not in ("zero", "mean"):
-        raise InputError(f"mode must be 'zero' or 'mean', got {mode!r}.")
+        raise InputError(f"mode must be 'zero' or 'mean', got {mode!r}; pass mode='zero' or mode='mean'.")
     if mode == "mean" and means is None:
-        raise InputError("Mean ablation needs the heads' mean outputs (head_means(m, samples)).")
+        raise InputError("Mean ablation needs the heads' mean outputs: pass means=head_means(m, run), or use mode='zero'.")
     by_layer: dict[int, list[int]] = {}
     for layer, head in heads:
         by_layer.setdefault(layer, []).append(head)

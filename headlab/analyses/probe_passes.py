@@ -17,7 +17,7 @@ import torch
 from headlab import probes as P
 from headlab import scores as S
 from headlab.analyses import head_hooks
-from headlab.capture import LayerHooks
+from headlab.capture import Capture
 from headlab.roles.probe_specs import SPECS
 
 __all__ = ["score_repeated", "score_retrieval", "REPEATED_ROLES", "SHARE_ROLES"]
@@ -53,60 +53,93 @@ def score_repeated(m, probes: P.ProbeSet, roles, *, exclude_bos: bool = False,
         targets["induction"] = (S.induction_targets(ids), None)
     baselines = {r: S.uniform_share(t, queries=q, visible=visible, **excl) for r, (t, q) in targets.items()}
 
+    # Shares are accumulated over the chunks of query rows and divided by the number of
+    # scored queries at the end; which queries count does not depend on attention.
+    eligible = {r: _eligible(t, q, **excl) for r, (t, q) in targets.items()}        # bool [N, T]
     copy_state = _CopyingState(m, probes, exclude_bos=probes.has_bos) if "copying" in roles else None
 
-    def reducer(layer, w, batch):
-        A = w.detach().float().cpu().numpy()                   # [B, H, T, T]
+    def reducer(layer, rows, q0, batch):
+        A = rows.detach().float().cpu().numpy()                 # [B, H, c, T]
         idx = np.asarray(batch.index)
-        for r, (t, q) in targets.items():
-            out[r][idx, layer] = _sparse_share(A, t[idx], q, **excl)
-        if "sink" in out:
-            out["sink"][idx, layer] = S.sink_score(A, causal=m.is_causal)
+        c = A.shape[2]
+        for r, (t, _q) in targets.items():
+            out[r][idx, layer] += _share_sums(A, t[idx, q0:q0 + c], eligible[r][idx, q0:q0 + c], q0, **excl)
+        if "sink" in out:                       # Gu et al.'s alpha_0: mean of column 0 over all queries
+            out["sink"][idx, layer] += A[:, :, :, 0].sum(-1)
         if copy_state is not None:
-            copy_state.attention(layer, A, batch)
+            copy_state.attention(layer, A, q0, batch)
 
+    for r in targets:
+        out[r][:] = 0.0
+    if "sink" in out:
+        out["sink"][:] = 0.0
     if copy_state is None:
         m.stream(probes.samples, reducer, batch_size=batch_size, progress=progress, desc="detect")
     else:
         with copy_state.hooks():
             m.stream(probes.samples, reducer, batch_size=batch_size, progress=progress, desc="detect")
         out["copying"] = copy_state.scores
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for r in targets:
+            out[r] /= eligible[r].sum(-1)[:, None, None]
+        if "sink" in out:
+            out["sink"] /= T
     return out, baselines
 
 
-def _sparse_share(A: np.ndarray, S: np.ndarray, queries, exclude_bos: bool, exclude_current_token: bool) -> np.ndarray:
-    """``hl.scores.target_share(A, S[:, None], ...)`` computed from the target entries only.
-
-    ``A`` float ``[B, H, T, T]``, ``S`` bool ``[B, T, T]`` (a few targets per query) → ``[B, H]``.
-    Gathers the ``nnz`` target entries instead of masking all ``T²`` entries, so scoring costs
-    ``O(nnz · H)`` per layer (the equality with ``target_share`` is tested).
-    """
-    B, H, T, _ = A.shape
-    if exclude_bos or exclude_current_token:
-        keep = np.ones((T, T), dtype=bool)
-        if exclude_bos:
-            keep[:, 0] = False
-        if exclude_current_token:
-            np.fill_diagonal(keep, False)
-        S = S & keep
-    bb, ii, jj = np.nonzero(S)
-    share = np.zeros((B, T, H), dtype=np.float64)
-    np.add.at(share, (bb, ii), A[bb, :, ii, jj])               # [nnz, H] summed per (sample, query)
-    if exclude_bos or exclude_current_token:
-        kept = np.ones((B, H, T), dtype=np.float64)
-        if exclude_bos:
-            kept -= A[:, :, :, 0]
-        if exclude_current_token:
-            kept -= np.diagonal(A, axis1=-2, axis2=-1)
-        if exclude_bos and exclude_current_token:
-            kept[:, :, 0] += A[:, :, 0, 0]                      # (0, 0) was removed twice
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = share / np.transpose(kept, (0, 2, 1))
+def _eligible(targets: np.ndarray, queries, exclude_bos: bool, exclude_current_token: bool) -> np.ndarray:
+    """bool ``[N, T]``: queries with at least one target left after the exclusions (and allowed)."""
+    S = _excluded(targets, exclude_bos, exclude_current_token)
     q = S.any(-1)
     if queries is not None:
         q = q & np.asarray(queries, dtype=bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(q[..., None], share, 0).sum(1) / q.sum(1)[:, None])
+    return q
+
+
+def _excluded(S: np.ndarray, exclude_bos: bool, exclude_current_token: bool) -> np.ndarray:
+    if not (exclude_bos or exclude_current_token):
+        return S
+    T = S.shape[-1]
+    keep = np.ones((T, T), dtype=bool)
+    if exclude_bos:
+        keep[:, 0] = False
+    if exclude_current_token:
+        np.fill_diagonal(keep, False)
+    return S & keep
+
+
+def _share_sums(A: np.ndarray, S: np.ndarray, eligible: np.ndarray, q0: int, exclude_bos: bool,
+                exclude_current_token: bool) -> np.ndarray:
+    """Sum over the eligible queries of a chunk of each query's share of attention on its targets.
+
+    ``A`` float ``[B, H, c, T]`` (queries ``q0 .. q0 + c``), ``S`` bool ``[B, c, T]`` targets,
+    ``eligible`` bool ``[B, c]`` -> float ``[B, H]``. Gathers only the target entries (``O(nnz H)``),
+    and renormalises each row over the keys left after ``exclude_bos`` / ``exclude_current_token``
+    (TransformerLens' options, done row-wise); equal to ``hl.scores.target_share`` (tested).
+    """
+    B, H, c, T = A.shape
+    if exclude_bos or exclude_current_token:
+        keep = np.ones((c, T), dtype=bool)
+        if exclude_bos:
+            keep[:, 0] = False
+        if exclude_current_token:
+            keep[np.arange(c), np.arange(q0, q0 + c)] = False
+        S = S & keep
+    bb, ii, jj = np.nonzero(S)
+    share = np.zeros((B, c, H), dtype=np.float64)
+    np.add.at(share, (bb, ii), A[bb, :, ii, jj])               # [nnz, H] summed per (sample, query)
+    if exclude_bos or exclude_current_token:
+        kept = np.ones((B, H, c), dtype=np.float64)
+        rows = np.arange(c)
+        if exclude_bos:
+            kept -= A[:, :, :, 0]
+        if exclude_current_token:
+            kept -= A[:, :, rows, rows + q0]
+        if exclude_bos and exclude_current_token and q0 == 0:
+            kept[:, :, 0] += A[:, :, 0, 0]                      # (0, 0) was removed twice
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = share / np.transpose(kept, (0, 2, 1))
+    return np.where(eligible[..., None], share, 0.0).sum(1)
 
 
 class _CopyingState:
@@ -131,10 +164,16 @@ class _CopyingState:
         self.att: dict[int, np.ndarray] = {}
         self.batch = None
 
-    def attention(self, layer, A, batch):
+    def attention(self, layer, A, q0, batch):
+        """Argmax key of each scored query in a chunk of rows ``A [B, H, c, T]`` from query ``q0``."""
         self.batch = batch
-        sub = A[:, :, self.q, self.off:]                       # [B, H, Q, T - off]
-        self.att[layer] = sub.argmax(-1) + self.off            # argmax key per query
+        c = A.shape[2]
+        wanted = self.q[(self.q >= q0) & (self.q < q0 + c)]
+        if q0 == 0:
+            self.att[layer] = np.zeros((A.shape[0], A.shape[1], len(self.q)), dtype=np.int64)
+        if len(wanted):
+            sub = A[:, :, wanted - q0, self.off:]              # [B, H, Q', T - off]
+            self.att[layer][:, :, np.searchsorted(self.q, wanted)] = sub.argmax(-1) + self.off
 
     def _z(self, layer, z):
         self.z[layer] = z[:, self.q].detach().float().clone()  # [B, Q, H, d_head]
@@ -198,16 +237,20 @@ def score_retrieval(m, probes: P.ProbeSet, *, batch_size: int = 16, min_recall: 
         argmax = np.zeros((L, B, H, k), dtype=np.int64)
         step = {"s": 0}
 
-        def keep(layer, w):
-            argmax[layer, :, :, step["s"]] = w[:, :, -1, :].argmax(-1).cpu().numpy()
+        def keep(layer, rows, q0, _batch):
+            # chunks arrive in order, so the last one written holds the newest query's row
+            argmax[layer, :, :, step["s"]] = rows[:, :, -1, :].argmax(-1).cpu().numpy()
 
         past = None
         cur = ids
         gen = np.zeros((B, k), dtype=np.int64)
-        with torch.inference_mode(), LayerHooks(m._modules, keep):
+        cap = Capture(m.model, m._modules, keep, budget=m.budget, tail=1)   # the newest query only
+        with torch.inference_mode(), cap:
             for s in range(k):
                 step["s"] = s
+                cap.set_batch(None)
                 out = m.model(input_ids=cur.to(m.device), past_key_values=past, use_cache=True)
+                cap.check_all_reported()
                 past = out.past_key_values
                 nxt = out.logits[:, -1].argmax(-1)
                 gen[:, s] = nxt.cpu().numpy()

@@ -136,7 +136,7 @@ def detect(m, roles=None, n: int | None = None, seed: int = 0, *, length: int | 
     min_effect = V.number("min_effect", min_effect, lo=0.0, hi=1.0, example=0.1)
     alpha = V.number("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True, example=0.05)
     batch_size = V.integer("batch_size", batch_size, min=1, max=4096, example=16)
-    repeats = V.integer("repeats", repeats, min=2, max=64, example=4)
+    repeats = V.integer("repeats", repeats, min=2, max=100_000, example=4)
     needle = V.integer("needle", needle, min=1, max=4096, example=6)
     for name, value in (("length", length), ("haystack", haystack)):
         if value is not None:

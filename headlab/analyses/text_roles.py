@@ -1,8 +1,10 @@
 """``m.roles(...)``: natural-text role scores per sample, tested across samples.
 
-The engine streams: each layer's attention block ``[B, H, T, T]`` is reduced to per-sample
-scores ``[B, H, R]`` for all R roles at once (one einsum against the stacked sieves) and then
-dropped, so memory holds one layer's attention and the sieves of one batch.
+The engine streams: the model hands over each layer's attention a chunk of query rows at a
+time (``headlab.capture``), ``BatchRoles`` (``headlab.analyses.role_scoring``) turns each chunk
+into contributions to the per-sample scores of every role, and the rows are dropped. Memory
+holds one chunk of rows and one batch's structured sieves, never a layer's ``[H, T, T]`` for all
+rows or a ``[T, T]`` sieve per role.
 """
 
 from __future__ import annotations
@@ -10,46 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from headlab import corpus
 from headlab import validate as V
-from headlab.errors import InputError, MissingExtraError
+from headlab.errors import InputError, MissingExtraError, NoApplicableRoleError
 from headlab.report import Report
-from headlab.roles import Role, resolve, sieve_for
-from headlab.roles.syntax import nlp
+from headlab.analyses.role_scoring import METHODS, BatchRoles
+from headlab.roles import Role, resolve
+from headlab.roles import syntax
 from headlab.stats import CORRECTIONS, TESTS
-
-METHODS = ("lift", "pande")
-
-
-@dataclass
-class _BatchSieves:
-    """One batch's sieves folded into a linear map from attention to per-sample scores.
-
-    Both scores are linear in the attention of a query row once the row sums to 1 (softmax
-    rows over the visible keys do; masked keys get exactly 0): the lift is
-    ``K = Σ_ij A_ij · q_i S_ij / (Q (1 − u_i)) − Σ_i q_i u_i / (Q (1 − u_i))`` and the sieve
-    bias ``B = Σ_ij A_ij · q_i n_i S_ij / (Q s_i)``, with ``q_i`` the query weights and ``Q``
-    their sum. So one layer's scores for every head and role are a single matrix product
-    ``A [B, H, T·T] @ W [B, T·T, R]`` instead of a per-query reduction.
-
-    Attributes:
-        W: ``[B, T*T, R]`` weights; C: ``[B, R]`` constant term; valid: bool ``[B, R]``
-        (the role applies to the sample). For Pande's block score, which multiplies each
-        query's ratio by its row entropy (non-linear), ``block_S`` ``[B, T, T]`` and
-        ``block_w`` ``[B, T]`` keep what that term needs.
-    """
-
-    W: torch.Tensor
-    C: torch.Tensor
-    valid: torch.Tensor
-    block_index: int | None = None
-    block_S: torch.Tensor | None = None
-    block_w: torch.Tensor | None = None
 
 
 def sample_id(text) -> str:
@@ -64,15 +37,17 @@ def _select_roles(m, roles) -> list[Role]:
     for role in chosen:
         if "causal" in role.requires and not m.is_causal:
             if explicit:
-                raise InputError(f"Role {role.id!r} is defined for causal models only; {m.name} is an encoder.")
+                raise InputError(f"Role {role.id!r} is defined for causal models only; {m.name} is an encoder. "
+                                 "Leave it out, or use it with a causal model.")
             continue
         if "encoder" in role.requires and m.is_causal:
             if explicit:
-                raise InputError(f"Role {role.id!r} needs a bidirectional encoder; {m.name} is causal.")
+                raise InputError(f"Role {role.id!r} needs a bidirectional encoder; {m.name} is causal. "
+                                 "Leave it out, or use it with an encoder.")
             continue
         if "spacy" in role.requires:
             try:
-                nlp()
+                syntax.nlp()
             except MissingExtraError:
                 if explicit:
                     raise
@@ -81,62 +56,9 @@ def _select_roles(m, roles) -> list[Role]:
                 continue
         out.append(role)
     if not out:
-        raise InputError("None of the requested roles applies to this model.")
+        raise InputError("None of the requested roles applies to this model; see hl.roles.names('text') and choose "
+                         "roles for its kind (encoder or causal).")
     return out
-
-
-def _stack(batch, per_sample: list[list], n_roles: int, method: str = "lift",
-           block_index: int | None = None) -> _BatchSieves:
-    B, T = batch.input_ids.shape
-    S = torch.zeros((B, n_roles, T, T), dtype=torch.float32)
-    qw = torch.zeros((B, n_roles, T), dtype=torch.float32)
-    for b in range(B):
-        n_tok = batch.lengths[b]
-        for r, res in enumerate(per_sample[b]):
-            if res is None:
-                continue
-            S[b, r, :n_tok, :n_tok] = torch.from_numpy(res.sieve)
-            if res.query_weights is None:
-                qw[b, r, :n_tok] = 1.0
-            else:
-                qw[b, r, :n_tok] = torch.from_numpy(res.query_weights.astype(np.float32))
-    V = batch.visible[:, None].float()                                  # [B, 1, T, T]
-    S = S * V
-    s = S.sum(-1)                                                       # [B, R, T]
-    n = V.sum(-1)                                                       # [B, 1, T]
-    if method == "lift":
-        eligible = (s > 0) & (s < n)
-        u = s / n.clamp(min=1)
-        q = qw * eligible
-        Q = q.sum(-1, keepdim=True)                                     # [B, R, 1]
-        row = q / ((1 - u).clamp(min=1e-12) * Q.clamp(min=1e-30))       # [B, R, T]
-        C = (row * u).sum(-1)
-    else:  # pande
-        eligible = s > 0
-        q = qw * eligible
-        Q = q.sum(-1, keepdim=True)
-        row = q * n / (s.clamp(min=1) * Q.clamp(min=1e-30))
-        C = torch.zeros((B, n_roles))
-    W = (S * row[..., None]).reshape(B, n_roles, T * T).transpose(1, 2).contiguous()
-    out = _BatchSieves(W, C, Q[..., 0] > 0)
-    if block_index is not None:
-        out.block_index = block_index
-        out.block_S = S[:, block_index]
-        out.block_w = row[:, block_index]
-    return out
-
-
-def _reduce(A: torch.Tensor, bs: _BatchSieves) -> torch.Tensor:
-    """Per-sample scores ``[B, H, R]`` of one layer's attention ``A [B, H, T, T]``."""
-    B, H, T, _ = A.shape
-    A = A.float()
-    score = torch.matmul(A.reshape(B, H, T * T), bs.W) - bs.C[:, None, :]   # [B, H, R]
-    if bs.block_index is not None:
-        # Pande's block score: each query's ratio times its row entropy in nats.
-        ratio_mass = (A * bs.block_S[:, None]).sum(-1)                      # [B, H, T]
-        entropy = -(A * torch.log(A.clamp(min=1e-30))).sum(-1)              # [B, H, T]
-        score[:, :, bs.block_index] = (ratio_mass * entropy * bs.block_w[:, None]).sum(-1)
-    return torch.where(bs.valid[:, None, :], score, torch.full_like(score, float("nan")))
 
 
 def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entropy: bool = True,
@@ -160,24 +82,57 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     out = np.full((R, N, L, H), np.nan, dtype=np.float32)
     ids = [r.id for r in chosen]
     block_index = ids.index("block") if (method == "pande" and block_entropy and "block" in ids) else None
-    cache: dict[int, _BatchSieves] = {}
+    parses = _Prefetcher(samples) if any("spacy" in r.requires for r in chosen) else None
+    current: dict = {}
 
-    def reducer(layer, A, batch):
-        key = id(batch)
-        if key not in cache:
-            # Sieves are built per batch, when its first layer arrives, and dropped with it:
+    def reducer(layer, rows, q0, batch):
+        if current.get("batch") is not batch:
+            # Sieves are built per batch, when its first rows arrive, and dropped with it:
             # memory holds one batch's sieves, never the whole corpus's.
-            cache.clear()
-            per_sample = [[sieve_for(role, s, m.is_causal) for role in chosen] for s in batch.samples]
-            cache[key] = _stack(batch, per_sample, R, method, block_index)
-        scores = _reduce(A, cache[key])                                  # [B, H, R]
-        out[:, batch.index, layer, :] = scores.permute(2, 0, 1).numpy()
+            if parses is not None:
+                parses.before(batch)
+            current["batch"] = batch
+            current["roles"] = BatchRoles(chosen, batch.samples, batch.lengths, batch.T, m.is_causal,
+                                          method, block_index)
+            for s in batch.samples:       # the sample's parse is in the sieves now; do not keep it per text
+                s._cache.clear()
+        scorer = current["roles"]
+        scorer.add(rows, q0)
+        if q0 + rows.shape[2] >= batch.T:                                # the layer's last rows
+            out[:, batch.index, layer, :] = scorer.finish().transpose(2, 0, 1)
 
     m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles")
     per_role = {role.id: out[r] for r, role in enumerate(chosen) if np.isfinite(out[r]).any()}
     if not per_role:
-        raise InputError("No role applied to any of the texts (e.g. block needs pairs or several sentences).")
+        raise NoApplicableRoleError(
+            "No role applied to any of the texts (e.g. block needs pairs or several sentences). Choose roles that "
+            "fit these texts (hl.roles.names('text')), or add texts they apply to."
+        )
     return per_role, samples
+
+
+class _Prefetcher:
+    """Parses the texts of the next batches in one ``nlp.pipe`` call before they are needed.
+
+    The batches come in the order ``make_batches`` gives them (by length), so the look-ahead
+    follows the same order; parses land in ``headlab.roles.syntax``'s bounded cache.
+    """
+
+    AHEAD = 256     # texts per look-ahead
+
+    def __init__(self, samples):
+        order = sorted(range(len(samples)), key=lambda i: len(samples[i]))
+        self.segments = [samples[i].segments for i in order]
+        self.seen = 0       # texts of the batches started so far
+        self.done = 0       # texts parsed ahead so far
+
+    def before(self, batch) -> None:
+        start, self.seen = self.seen, self.seen + len(batch.samples)
+        if self.seen <= self.done:
+            return
+        upto = max(self.seen, start + self.AHEAD)
+        syntax.prefetch(seg for segs in self.segments[self.done:upto] for seg in segs)
+        self.done = upto
 
 
 #: below this many samples the t-test and bootstrap CIs are rough; m.roles says so

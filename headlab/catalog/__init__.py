@@ -199,7 +199,7 @@ def bibtex(ids: str | Iterable[str]) -> str:
             except CatalogError:
                 raise CatalogError(
                     f"{name!r} is neither a paper (id, BibTeX key, arXiv id) nor a head type. "
-                    "hl.catalog.search(text) and hl.catalog.papers() help find the right id."
+                    "Use hl.catalog.search(text) or hl.catalog.papers() to find the right id."
                 ) from None
         for p in found:
             chosen.setdefault(p.id, p)

@@ -223,7 +223,7 @@ def _parse_json(text: str, name: str) -> Any:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}.") from None
+        raise CatalogError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}. Fix the file there (or write it as YAML).") from None
     except RecursionError:  # the C decoder guards its recursion; we turn that into a message
         raise CatalogError(f"{name}: lists and objects nest far too deeply to be read; check that this is "
                            "the file you meant.") from None

@@ -98,14 +98,17 @@ class Catalog:
             refs = [d.get("parent")] + list(d.get("variants", [])) + [r["id"] for r in d.get("related", [])]
             for ref in refs:
                 if ref is not None and ref not in head_ids:
-                    raise CatalogError(f"{record.label}: refers to unknown head type '{ref}'{_did_you_mean(ref, head_ids)}.")
+                    raise CatalogError(f"{record.label}: refers to unknown head type '{ref}'{_did_you_mean(ref, head_ids)}; "
+                                       "use an id from hl.catalog.entries().")
             papers = [p["id"] for p in d.get("papers", [])] + [p for h in d.get("homonyms", []) for p in h.get("papers", [])]
             for ref in papers:
                 if ref not in self.papers:
-                    raise CatalogError(f"{record.label}: refers to unknown paper '{ref}'{_did_you_mean(ref, self.papers)}.")
+                    raise CatalogError(f"{record.label}: refers to unknown paper '{ref}'{_did_you_mean(ref, self.papers)}; "
+                                       "add the paper or use a known paper id.")
             for probe in d.get("probe_data", []):
                 if probe not in self.probes:
-                    raise CatalogError(f"{record.label}: unknown probe data '{probe}'{_did_you_mean(probe, self.probes)}.")
+                    raise CatalogError(f"{record.label}: unknown probe data '{probe}'{_did_you_mean(probe, self.probes)}; "
+                                       "use one of the probes in probes.yaml.")
             if not self._is_builtin(record):
                 roles = roles or registered_role_ids()
                 for role in d.get("detector", []):
@@ -119,7 +122,8 @@ class Catalog:
         for record in self._paper_records.values():
             for ref in record.data.get("head_types", []):
                 if ref not in head_ids:
-                    raise CatalogError(f"{record.label}: head_types names unknown head type '{ref}'{_did_you_mean(ref, head_ids)}.")
+                    raise CatalogError(f"{record.label}: head_types names unknown head type '{ref}'{_did_you_mean(ref, head_ids)}; "
+                                       "use an id from hl.catalog.entries().")
 
     @staticmethod
     def _is_builtin(record: Record) -> bool:
@@ -131,9 +135,11 @@ class Catalog:
         for record in records:
             d = record.data
             if d["type"] not in head_ids:
-                raise CatalogError(f"{record.label}: unknown head type '{d['type']}'{_did_you_mean(d['type'], head_ids)}.")
+                raise CatalogError(f"{record.label}: unknown head type '{d['type']}'{_did_you_mean(d['type'], head_ids)}; "
+                                   "use an id from hl.catalog.entries().")
             if d["source"] not in self.papers:
-                raise CatalogError(f"{record.label}: unknown source paper '{d['source']}'{_did_you_mean(d['source'], self.papers)}.")
+                raise CatalogError(f"{record.label}: unknown source paper '{d['source']}'{_did_you_mean(d['source'], self.papers)}; "
+                                   "add the paper to your file or use a known paper id.")
             model = self._model_for_record(record)
             base = d.get("index_base", 0)
             layer, head = d["layer"] - base, d["head"] - base
@@ -142,7 +148,7 @@ class Catalog:
             if layer >= model.n_layers or head >= model.n_heads:
                 raise CatalogError(
                     f"{record.label}: {model.id} has {model.n_layers} layers x {model.n_heads} heads, "
-                    f"so layer {layer}, head {head} (0-based) does not exist."
+                    f"so layer {layer}, head {head} (0-based) does not exist. Check the numbers against the paper."
                 )
             published = f"{d['layer']}-{d['head']} (1-based)" if base == 1 else f"{layer}.{head}"
             score = d.get("score") or {}
@@ -268,18 +274,19 @@ class Catalog:
                     # Only the full spelling must be unique; the part after a hub owner may repeat
                     # ("org-a/llama" and "org-b/llama") and then belongs to the first model.
                     if owner != model.id and k == norm.model_keys(spelling)[0]:
-                        raise CatalogError(f"Model spelling {spelling!r} of '{model.id}' already names model '{owner}'.")
+                        raise CatalogError(f"Model spelling {spelling!r} of '{model.id}' already names model '{owner}'; remove the spelling from one of them.")
         self._search_docs = {e.id: _SearchDoc(e) for e in self.entries.values()}
 
     # ------------------------------------------------------------ lookups
 
     def get(self, name: str) -> Entry:
         if not isinstance(name, str):
-            raise CatalogError(f"Head type names are strings; got {type(name).__name__}.")
+            raise CatalogError(f"Head type names are strings; got {type(name).__name__}. Pass e.g. 'induction'.")
         k = norm.key(name)
         if k in self.keys:
             return self.entries[self.keys[k]]
-        raise CatalogError(f"Unknown head type {excerpt(name)}.{self._suggest(name[:_MAX_QUERY_CHARS])}")
+        raise CatalogError(f"Unknown head type {excerpt(name)}.{self._suggest(name[:_MAX_QUERY_CHARS])} "
+                           "Use hl.catalog.search(text) to find its id.")
 
     def _suggest(self, name: str) -> str:
         k = norm.key(name)
@@ -324,7 +331,7 @@ class Catalog:
         if not (0 <= layer < known.n_layers and 0 <= head < known.n_heads):
             raise CatalogError(
                 f"{known.id} has {known.n_layers} layers and {known.n_heads} heads (0-based); "
-                f"layer {layer}, head {head} does not exist."
+                f"layer {layer}, head {head} does not exist. Count layers and heads from 0."
             )
         return list(self.by_head.get((known.id, layer, head), ()))
 
@@ -350,7 +357,7 @@ def _index(value: object, what: str) -> int:
     try:
         return operator.index(value)
     except TypeError:
-        raise CatalogError(f"{what} must be an integer (0-based); got {value!r}.") from None
+        raise CatalogError(f"{what} must be an integer (0-based); got {value!r}. Pass e.g. 0.") from None
 
 
 def _did_you_mean(name: str, choices: Iterable[str]) -> str:

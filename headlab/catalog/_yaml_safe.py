@@ -119,7 +119,8 @@ class _Composer:
             elif isinstance(event, AliasEvent):
                 self._alias(event)
             else:  # the parser guarantees balanced events; anything else is a bug worth seeing
-                raise CatalogError(f"{_where(self.name, event.start_mark)}: unexpected YAML event {type(event).__name__}.")
+                raise CatalogError(f"{_where(self.name, event.start_mark)}: unexpected YAML event {type(event).__name__}; "
+                                   "write plain mappings, lists and scalars.")
         return self.root
 
     # -------------------------------------------------------------- collections
@@ -178,7 +179,7 @@ class _Composer:
                                "Define '&name' first or write the value out.")
         if target.open:
             raise CatalogError(f"{where}: alias *{_clip(event.anchor)} refers to a collection that contains it; "
-                               "catalogue data cannot be recursive.")
+                               "catalogue data cannot be recursive; write the data out instead of the alias.")
         self.aliases += 1
         if self.aliases > MAX_ALIASES:
             raise CatalogError(f"{where}: more than {MAX_ALIASES} YAML aliases (*name) in one file. Catalogue files "

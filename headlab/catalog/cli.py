@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             return _head(catalog, args.model, args.layer, args.head, out)
         if command == "export-json":
             return _export_json(catalog, args.out, out)
-        raise HeadlabError(f"unknown catalog command {command!r}")
+        raise HeadlabError(f"unknown catalog command {command!r}; run 'headlab catalog --help' for the commands")
     except HeadlabError as exc:
         # One line: the first line of every catalogue message is complete on its own.
         first = str(exc).strip().partition("\n")[0]

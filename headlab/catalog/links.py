@@ -49,7 +49,7 @@ def known_model(model_name: str | None, n_layers: int, n_heads: int) -> Model | 
     if model_name is None:
         return None
     if not isinstance(model_name, str):
-        raise CatalogError(f"model_name must be a str such as 'gpt2' (or None); got {validate.describe(model_name)}.")
+        raise CatalogError(f"model_name must be a str such as 'gpt2' (or None); got {validate.describe(model_name)}. Pass e.g. 'gpt2'.")
     if not model_name.strip():
         return None
     model = _current().resolve_model(model_name)
@@ -92,7 +92,7 @@ def types_for_role(role_id: str) -> list[str]:
     confirm it by.
     """
     if not isinstance(role_id, str):
-        raise CatalogError(f"role ids are strings such as 'induction'; got {validate.describe(role_id)}.")
+        raise CatalogError(f"role ids are strings such as 'induction'; got {validate.describe(role_id)}. Pass e.g. 'induction'.")
     return list(_current().by_role.get(role_id, ()))
 
 
@@ -128,7 +128,7 @@ def summaries(ids: Iterable[str] | None = None, *, model: str | None = None, n_l
     chosen: dict[str, Entry] = {}
     for name in ids:
         if not isinstance(name, str):
-            raise CatalogError(f"type ids are strings such as 'induction_head'; got {validate.describe(name)}.")
+            raise CatalogError(f"type ids are strings such as 'induction_head'; got {validate.describe(name)}. Pass e.g. 'induction_head'.")
         found = cat.keys.get(norm.key(name))
         if found is not None:
             chosen.setdefault(found, cat.entries[found])
@@ -143,7 +143,7 @@ def _instance_filter(model: str | None, n_layers: int | None, n_heads: int | Non
         return lambda inst: True
     if n_layers is None or n_heads is None:
         if not isinstance(model, str):
-            raise CatalogError(f"model must be a str such as 'gpt2' (or None); got {validate.describe(model)}.")
+            raise CatalogError(f"model must be a str such as 'gpt2' (or None); got {validate.describe(model)}. Pass e.g. 'gpt2'.")
         found = _current().resolve_model(model) if model.strip() else None
     else:
         found = known_model(model, n_layers, n_heads)

@@ -74,7 +74,8 @@ def _indices(total: int, n: int | None, seed: int | None, what: str) -> list[int
             return idx
         return list(range(total))
     if isinstance(n, bool) or not isinstance(n, int):
-        raise InputError(f"n must be a whole number from 1 to {total} (the corpus has {total} {what}); got {n!r}.")
+        raise InputError(f"n must be a whole number from 1 to {total} (the corpus has {total} {what}); got {n!r}. "
+                         f"Pass e.g. n={min(total, 100)}, or n=None for all.")
     if n < 1 or n > total:
         raise InputError(
             f"n must be from 1 to {total}: the built-in corpus has {total} {what}; got n={n}. "

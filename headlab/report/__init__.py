@@ -8,7 +8,7 @@ table         the table's columns and dtypes; JSON-safe values
 summaries     co-location of roles, counts per layer, layer tests
 io            save / load (``.json`` + ``.npz``, atomic, no pickle, validated)
 compare       ``compare``: paired comparison of two reports on the same samples
-html          the self-contained HTML page of ``headlab scan``
+html          the self-contained HTML page of ``headlab scan`` (html_* modules: its parts)
 ============  ================================================================
 """
 

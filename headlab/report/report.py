@@ -221,7 +221,7 @@ class Report:
 
     def _check_role(self, role: str) -> str:
         if role not in self._samples:
-            raise UnknownRoleError(f"Role {role!r} is not in this report; it has {self.roles}.")
+            raise UnknownRoleError(f"Role {role!r} is not in this report; it has {self.roles}. Pass one of those.")
         return role
 
     def samples(self, role: str) -> np.ndarray:

@@ -69,14 +69,15 @@ def _json_safe(value: Any) -> Any:
 def _check_samples(samples) -> tuple[list[str], dict[str, np.ndarray], tuple[int, int, int]]:
     """Validate ``{role: [N, L, H]}``; return roles, float arrays and (N, L, H)."""
     if not isinstance(samples, dict) or not samples:
-        raise InputError("samples must be a non-empty dict {role id: float array [N, n_layers, n_heads]}.")
+        raise InputError("samples must be a non-empty dict {role id: float array [N, n_layers, n_heads]}; pass e.g. "
+                         "{'local': scores} with scores of shape [N, n_layers, n_heads].")
     roles, arrays, shape = [], {}, None
     for role, x in samples.items():
         if not isinstance(role, str) or not role:
-            raise InputError(f"Role ids must be non-empty strings; got {role!r}.")
+            raise InputError(f"Role ids must be non-empty strings; got {role!r}. Name each role, e.g. 'local'.")
         arr = np.array(x, copy=True)  # the report owns its data; later edits of x do not leak in
         if arr.dtype.kind not in "fiub":
-            raise InputError(f"samples[{role!r}] must be numeric; got dtype {arr.dtype}.")
+            raise InputError(f"samples[{role!r}] must be numeric; got dtype {arr.dtype}. Pass float scores (NaN = not applicable).")
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float64)
         if arr.ndim != 3:
@@ -94,7 +95,7 @@ def _check_samples(samples) -> tuple[list[str], dict[str, np.ndarray], tuple[int
         if np.isinf(arr).any():
             raise InputError(f"samples[{role!r}] contains infinite values; use NaN for 'not applicable'.")
         if arr.shape[0] == 0:
-            raise InputError("There are no samples (N = 0).")
+            raise InputError("There are no samples (N = 0); pass at least one row of scores per role.")
         roles.append(role)
         arrays[role] = arr
     return roles, arrays, shape

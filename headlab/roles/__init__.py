@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from headlab.errors import HeadlabError, InputError, UnknownRoleError
+from headlab.scores.shapes import Band, Blocks, Dense, Keys, Pairs
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,22 @@ class SieveResult:
     """What a sieve function may return instead of a bare bool ``[T, T]`` matrix.
 
     Attributes:
-        sieve: bool ``[T, T]``; row ``i`` marks the keys query ``i`` should attend to.
+        sieve: the keys each query should attend to: a bool ``[T, T]`` matrix (row ``i`` marks
+            query ``i``'s keys) or, for long inputs, a structured shape from
+            ``headlab.scores.structured`` (``Band``, ``Keys``, ``Blocks``, ``Pairs``) that holds the
+            same set without ``T^2`` memory.
         query_weights: float ``[T]`` weight of each query in the sample's average (0 = the
             query does not take part). Default: 1 for every query with a non-empty sieve.
             Syntactic roles use ``1/|pieces of the word|`` so that, as in Clark et al., a word
             counts once however many pieces it has.
     """
 
-    sieve: np.ndarray
+    sieve: object
     query_weights: np.ndarray | None = None
+
+    def dense(self, T: int) -> np.ndarray:
+        """The sieve as a bool ``[T, T]`` matrix."""
+        return self.sieve.dense(T)
 
 
 @dataclass(frozen=True)
@@ -90,12 +98,12 @@ def register(role_id: str | Role, sieve: Callable | None = None, *, description:
         role = role_id
     else:
         if not isinstance(role_id, str) or not role_id.strip() or "," in role_id:
-            raise InputError("A role id must be a non-empty string without commas.")
+            raise InputError("A role id must be a non-empty string without commas; pass e.g. 'first_word'.")
         if kind == "text" and not callable(sieve):
-            raise InputError("A text role needs a sieve function: f(sample) -> bool [T, T].")
+            raise InputError("A text role needs a sieve function: pass f(sample) -> bool [T, T] as the second argument.")
         role = Role(role_id, kind, description or role_id, sieve, frozenset(requires), citation, default)
     if role.kind not in ("text", "probe"):
-        raise InputError(f"Role kind must be 'text' or 'probe', got {role.kind!r}.")
+        raise InputError(f"Role kind must be 'text' or 'probe', got {role.kind!r}; pass kind='text'.")
     if role.id in _REGISTRY and not replace:
         raise InputError(f"Role {role.id!r} is already registered; pass replace=True to redefine it.")
     _REGISTRY[role.id] = role
@@ -114,7 +122,7 @@ def get(role_id: str) -> Role:
     close = get_close_matches(str(role_id), list(_REGISTRY), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownRoleError(
-        f"Unknown role {role_id!r}.{hint} Known roles: hl.roles.names()."
+        f"Unknown role {role_id!r}.{hint} See the known roles with hl.roles.names()."
     )
 
 
@@ -156,20 +164,24 @@ def _load_builtins() -> None:
 
 
 def as_sieve_result(value, T: int) -> SieveResult | None:
-    """Validate what a sieve function returned."""
+    """Validate what a sieve function returned; the sieve comes back as a structured shape
+    (a bool matrix is wrapped in ``Dense``)."""
     if value is None:
         return None
-    res = value if isinstance(value, SieveResult) else SieveResult(np.asarray(value))
-    sieve = np.asarray(res.sieve)
-    if sieve.shape != (T, T):
-        raise InputError(f"A sieve must be a bool [T, T] array with T={T}, got shape {sieve.shape}.")
-    if sieve.dtype != bool:
-        sieve = sieve.astype(bool)
+    res = value if isinstance(value, SieveResult) else SieveResult(value)
+    sieve = res.sieve
+    if not isinstance(sieve, (Band, Keys, Blocks, Pairs, Dense)):
+        arr = np.asarray(sieve)
+        if arr.shape != (T, T):
+            raise InputError(f"A sieve must be a bool [T, T] array with T={T}, got shape {arr.shape}. "
+                             "Return one row per query and one column per key of the sample.")
+        sieve = Dense(arr.astype(bool, copy=False))
     qw = res.query_weights
     if qw is not None:
         qw = np.asarray(qw, dtype=np.float64)
         if qw.shape != (T,) or not np.all(np.isfinite(qw)) or np.any(qw < 0):
-            raise InputError("query_weights must be a finite, non-negative float [T] array.")
+            raise InputError("query_weights must be a finite, non-negative float [T] array; return one weight per "
+                             "token (0 leaves the query out).")
     return SieveResult(sieve, qw)
 
 
@@ -192,9 +204,22 @@ def sieve_for(role: Role, sample, causal: bool) -> SieveResult | None:
         raise InputError(f"The sieve of role {role.id!r} raised {type(exc).__name__}: {exc} (on the text {text}). "
                          "Fix the function given to hl.roles.register, or leave the role out.") from exc
     res = as_sieve_result(value, len(sample))
-    if res is None or not res.sieve.any():
+    if res is None or _empty(res.sieve):
         return None
     return res
+
+
+def _empty(shape) -> bool:
+    """Whether a sieve holds no key at all (then the role does not apply to the sample)."""
+    if isinstance(shape, Keys):
+        return not shape.keys
+    if isinstance(shape, Pairs):
+        return not shape.queries
+    if isinstance(shape, Dense):
+        return not np.asarray(shape.matrix).any()
+    if isinstance(shape, Blocks):
+        return not any(shape.key)
+    return False
 
 
 def applicable(role: Role, sample, causal: bool) -> bool:

@@ -1,4 +1,8 @@
-"""Natural-text sieves: functions ``f(sample) -> bool [T, T]`` (row = query, True = key in S_i).
+"""Natural-text sieves: functions ``f(sample) -> shape`` giving each query's keys ``S_i``.
+
+Each returns a structured shape (``headlab.scores.structured``: ``Band``, ``Keys``, ``Blocks``,
+``Pairs``) rather than a dense bool ``[T, T]`` matrix, so a long input costs ``O(T)`` memory per
+role instead of ``O(T^2)``; ``shape.dense(T)`` gives the matrix (the tests hold each shape to it).
 
 Definitions follow Pande et al. (2021)'s code (github.com/iitmnlp/heads-hypothesis) where it
 has one (local ±2 band including the token itself; delimiter = [CLS] + [SEP]s; block = same
@@ -18,21 +22,20 @@ import unicodedata
 import numpy as np
 
 from headlab.roles import SieveResult
+from headlab.scores.shapes import Band, Blocks, Keys, Pairs
 from headlab.text import Sample
 
 
-def local(sample: Sample, window: int = 2) -> np.ndarray:
+def local(sample: Sample, window: int = 2) -> Band:
     """Keys within ``window`` positions of the query, the query itself included."""
-    T = len(sample)
-    idx = np.arange(T)
-    return np.abs(idx[:, None] - idx[None, :]) <= window
+    return Band(-window, window)
 
 
 def offset(k: int):
-    """Sieve of the single key at relative position ``k`` (−1 previous, +1 next, 0 self)."""
+    """Sieve of the single key at relative position ``k`` (-1 previous, +1 next, 0 self)."""
 
-    def sieve(sample: Sample) -> np.ndarray:
-        return np.eye(len(sample), k=k, dtype=bool)
+    def sieve(sample: Sample) -> Band:
+        return Band(k, k)
 
     return sieve
 
@@ -41,34 +44,29 @@ def _specials(sample: Sample) -> np.ndarray:
     return np.flatnonzero(sample.special_mask)
 
 
-def _columns(sample: Sample, keys) -> np.ndarray | None:
-    keys = np.asarray(keys, dtype=np.int64)
-    if keys.size == 0:
-        return None
-    T = len(sample)
-    sieve = np.zeros((T, T), dtype=bool)
-    sieve[:, keys] = True
-    return sieve
+def _keys(keys) -> Keys | None:
+    keys = tuple(int(k) for k in keys)
+    return Keys(keys) if keys else None
 
 
-def delimiter(sample: Sample) -> np.ndarray | None:
+def delimiter(sample: Sample) -> Keys | None:
     """Every special token the tokenizer added ([CLS] and the [SEP]s; BOS/EOS elsewhere)."""
-    return _columns(sample, _specials(sample))
+    return _keys(_specials(sample))
 
 
-def cls(sample: Sample) -> np.ndarray | None:
+def cls(sample: Sample) -> Keys | None:
     """The leading special token ([CLS], ``<s>``), when the tokenizer adds one."""
-    return _columns(sample, [0]) if len(sample) and sample.special_mask[0] else None
+    return _keys([0]) if len(sample) and sample.special_mask[0] else None
 
 
-def sep(sample: Sample) -> np.ndarray | None:
+def sep(sample: Sample) -> Keys | None:
     """The separator tokens: special tokens after the first position."""
-    return _columns(sample, [i for i in _specials(sample) if i > 0])
+    return _keys(i for i in _specials(sample) if i > 0)
 
 
-def bos(sample: Sample) -> np.ndarray | None:
+def bos(sample: Sample) -> Keys | None:
     """The first token of the input (the attention-sink position of causal models)."""
-    return _columns(sample, [0])
+    return _keys([0])
 
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
@@ -84,20 +82,27 @@ def _blocks(sample: Sample) -> np.ndarray:
     else:
         text = sample.segments[0]
         starts = [m.start() for m in _SENTENCE.finditer(text) if m.group().strip()]
-        for t, span in enumerate(sample.spans):
-            if span is not None:
-                block[t] = max(0, int(np.searchsorted(starts, span[0], side="right")) - 1)
+        has = np.array([span is not None for span in sample.spans], dtype=bool)
+        first = np.array([span[0] if span is not None else 0 for span in sample.spans], dtype=np.int64)
+        block[has] = np.maximum(0, np.searchsorted(starts, first[has], side="right") - 1)
     # Specials join the block of the next real token, else the previous one: [CLS] goes with
     # the first block and the first [SEP] with the second, as in Pande et al.'s code.
-    real = np.flatnonzero(block >= 0)
-    for t in np.flatnonzero(block < 0):
-        after = real[real > t]
-        before = real[real < t]
-        block[t] = block[after[0]] if after.size else (block[before[-1]] if before.size else 0)
+    # (Vectorised: the next real token's block by a backward fill, the previous one's by a
+    # forward fill.)
+    real = block >= 0
+    if real.any():
+        pos = np.arange(T)
+        nxt = np.where(real, pos, T)
+        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+        prv = np.maximum.accumulate(np.where(real, pos, -1))
+        fill = np.where(nxt < T, block[np.minimum(nxt, T - 1)], block[np.maximum(prv, 0)])
+        block = np.where(real, block, fill)
+    else:
+        block[:] = 0
     return block
 
 
-def block(sample: Sample) -> np.ndarray | None:
+def block(sample: Sample) -> Blocks | None:
     """Real tokens of the query's own block (segment of a pair, or sentence of a text).
 
     Applies only to samples with at least two blocks; otherwise it would be "everything".
@@ -105,15 +110,14 @@ def block(sample: Sample) -> np.ndarray | None:
     b = _blocks(sample)
     if len(np.unique(b)) < 2:
         return None
-    real = ~sample.special_mask
-    return (b[:, None] == b[None, :]) & real[None, :]
+    return Blocks(tuple(int(x) for x in b), tuple(bool(x) for x in ~sample.special_mask))
 
 
 def _is_punct(s: str) -> bool:
     return bool(s) and all(unicodedata.category(c).startswith("P") for c in s)
 
 
-def punctuation(sample: Sample) -> np.ndarray | None:
+def punctuation(sample: Sample) -> Keys | None:
     """Keys that are punctuation tokens (every character a Unicode punctuation mark)."""
     keys = []
     for t, span in enumerate(sample.spans):
@@ -122,7 +126,7 @@ def punctuation(sample: Sample) -> np.ndarray | None:
         seg = sample.segments[int(sample.segment_ids[t])]
         if _is_punct(seg[span[0]:span[1]]):
             keys.append(t)
-    return _columns(sample, keys)
+    return _keys(keys)
 
 
 def as_word_sieve(sample: Sample, arcs: list[tuple[list[int], list[int]]]) -> SieveResult | None:
@@ -136,14 +140,14 @@ def as_word_sieve(sample: Sample, arcs: list[tuple[list[int], list[int]]]) -> Si
     if not arcs:
         return None
     T = len(sample)
-    sieve = np.zeros((T, T), dtype=bool)
+    pairs: set[tuple[int, int]] = set()
     qw = np.zeros(T, dtype=np.float64)
     for queries, keys in arcs:
         if not queries or not keys:
             continue
-        for q in queries:
-            sieve[q, keys] = True
+        pairs.update((q, k) for q in queries for k in keys)
         qw[queries] = 1.0 / len(queries)
-    if not sieve.any():
+    if not pairs:
         return None
-    return SieveResult(sieve, qw)
+    q, k = zip(*sorted(pairs))
+    return SieveResult(Pairs(q, k), qw)

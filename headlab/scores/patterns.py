@@ -63,7 +63,8 @@ def _weights(weights) -> np.ndarray:
     A = _array(weights)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise InputError(
-            f"weights must be attention of shape [..., T, T] (rows = queries), got {A.shape}."
+            f"weights must be attention of shape [..., T, T] (rows = queries), got {A.shape}. "
+            "Pass e.g. a cache's [batch, heads, T, T] pattern."
         )
     if not np.issubdtype(A.dtype, np.floating):
         A = A.astype(np.float32)
@@ -73,9 +74,10 @@ def _weights(weights) -> np.ndarray:
 def _tokens(token_ids, T: int) -> np.ndarray:
     ids = _array(token_ids)
     if ids.ndim < 1 or ids.shape[-1] != T:
-        raise InputError(f"token_ids must be [..., T] with T={T} (the attention's length), got {ids.shape}.")
+        raise InputError(f"token_ids must be [..., T] with T={T} (the attention's length), got {ids.shape}. "
+                         "Pass the ids the attention was computed on.")
     if not np.issubdtype(ids.dtype, np.integer):
-        raise InputError("token_ids must be integer token ids.")
+        raise InputError("token_ids must be integer token ids; pass the tokenizer's input_ids.")
     return ids
 
 
@@ -280,7 +282,7 @@ def sink_score(weights, *, position: int = 0, causal: bool = True) -> np.ndarray
     A = _weights(weights)
     T = A.shape[-1]
     if not -T <= position < T:
-        raise InputError(f"position {position} is outside a sequence of {T} tokens.")
+        raise InputError(f"position {position} is outside a sequence of {T} tokens; pass a position from 0 to {T - 1}.")
     k = position % T
     col = A[..., :, k]
     if causal:
@@ -317,7 +319,7 @@ def copying_score(logits, attended_ids, *, among=None, queries=None) -> np.ndarr
     """
     L = _array(logits)
     if L.ndim < 2:
-        raise InputError(f"logits must be [..., Q, V], got {L.shape}.")
+        raise InputError(f"logits must be [..., Q, V], got {L.shape}; pass one row of logits per scored query.")
     t = _array(attended_ids)
     if t.shape != L.shape[:-1]:
         t = np.broadcast_to(t, L.shape[:-1])
@@ -327,7 +329,8 @@ def copying_score(logits, attended_ids, *, among=None, queries=None) -> np.ndarr
         ids = np.broadcast_to(ids[..., None, :], L.shape[:-1] + ids.shape[-1:])   # [..., Q, K]
         match = ids == t[..., None]
         if not match.any(-1).all():
-            raise InputError("every attended token must be one of `among` (the sample's tokens).")
+            raise InputError("every attended token must be one of `among` (the sample's tokens); pass among=None to compare "
+                             "over the whole vocabulary.")
         L = np.take_along_axis(L, ids, -1)
         t = match.argmax(-1)                         # position of the attended token in `among`
     centred = L - L.mean(-1, keepdims=True)
@@ -372,7 +375,7 @@ def retrieval_score(argmax_keys, generated_ids, input_ids, needle: tuple[int, in
     ids = _array(input_ids).astype(np.int64)
     start, end = int(needle[0]), int(needle[1])
     if not 0 <= start < end <= ids.shape[-1]:
-        raise InputError(f"needle span {needle} does not fit a prompt of {ids.shape[-1]} tokens.")
+        raise InputError(f"needle span {needle} does not fit a prompt of {ids.shape[-1]} tokens; pass the (start, end) of the needle in it.")
     T = ids.shape[-1]
     ids = np.broadcast_to(_align(ids, ids.ndim - 1, j.ndim, 1), j.shape[:-1] + (T,))
     gen = np.broadcast_to(_align(gen, gen.ndim - 1, j.ndim, 1), j.shape)
@@ -413,12 +416,13 @@ def pattern_score(weights, pattern, exclude_bos: bool = False, exclude_current_t
         float ``[...]``.
     """
     if error_measure not in ("mul", "abs"):
-        raise InputError(f"error_measure must be 'mul' or 'abs', got {error_measure!r}.")
+        raise InputError(f"error_measure must be 'mul' or 'abs', got {error_measure!r}; pass error_measure='mul'.")
     A = _weights(weights).astype(np.float64)
     T = A.shape[-1]
     P = _array(pattern).astype(np.float64)
     if P.shape[-2:] != (T, T):
-        raise InputError(f"pattern must be [T, T] with T={T} (the attention's length), got {P.shape}.")
+        raise InputError(f"pattern must be [T, T] with T={T} (the attention's length), got {P.shape}; "
+                         "pass a pattern as long as the attention.")
     keep = _keep_mask(T, exclude_bos, exclude_current_token)
     if keep is not None:
         A = np.where(keep, A, 0.0)

@@ -51,7 +51,8 @@ def _prepare(weights, sieve, visible, query_weights):
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         from headlab.errors import InputError
 
-        raise InputError(f"weights must be [..., T, T] with square last axes, got {A.shape}.")
+        raise InputError(f"weights must be [..., T, T] with square last axes, got {A.shape}. "
+                         "Pass rows = queries, columns = keys.")
     T = A.shape[-1]
     V = np.ones((T, T), dtype=bool) if visible is None else np.asarray(visible, dtype=bool)
     S = np.asarray(sieve, dtype=bool) & V

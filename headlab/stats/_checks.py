@@ -59,9 +59,10 @@ def samples(x, name: str = "x") -> np.ndarray:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise InputError(f"{name} must be an array of numbers shaped [N, ...] (samples first); "
-                         f"got {validate.describe(x)}.") from err
+                         f"got {validate.describe(x)}. Pass a numeric array.") from err
     if arr.ndim == 0:
-        raise InputError(f"{name} must have a samples axis first, shape [N, ...]; got a scalar.")
+        raise InputError(f"{name} must have a samples axis first, shape [N, ...]; got a scalar. "
+                         "Pass one score per sample.")
     if np.isinf(arr).any():
         raise InputError(f"{name} contains infinite values; use NaN for 'not applicable' samples.")
     return arr

@@ -17,9 +17,11 @@ def _two_masks(a_mask, b_mask) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(a_mask)
     b = np.asarray(b_mask)
     if a.shape != b.shape:
-        raise InputError(f"The two masks must have the same shape; got {a.shape} and {b.shape}.")
+        raise InputError(f"The two masks must have the same shape; got {a.shape} and {b.shape}. "
+                         "Pass two [layers, heads] masks of one model.")
     if a.dtype != bool or b.dtype != bool:
-        raise InputError("Co-location needs boolean masks (True = head has the role).")
+        raise InputError("Co-location needs boolean masks (True = head has the role); pass e.g. "
+                         "rep.matrix(role, 'significant').")
     return a.ravel(), b.ravel()
 
 

@@ -134,7 +134,8 @@ def paired(
     a = _checks.samples(x_a, "x_a")
     b = _checks.samples(x_b, "x_b")
     if a.shape != b.shape:
-        raise InputError(f"paired() needs two arrays of the same shape; got {a.shape} and {b.shape}.")
+        raise InputError(f"paired() needs two arrays of the same shape; got {a.shape} and {b.shape}. "
+                         "Pass scores of the same samples and heads.")
     res = one_sample(a - b, 0.0, test=test, alternative=alternative, seed=seed, n_perm=n_perm,
                      ddof=ddof, zero_variance=zero_variance)
     return TestResult(**{**res.__dict__, "test": "paired " + res.test})

@@ -48,7 +48,7 @@ def adjust(p, method: str = "fdr_bh") -> np.ndarray:
     keep = np.flatnonzero(~np.isnan(flat))
     pv = flat[keep]
     if pv.size and ((pv < 0) | (pv > 1)).any():
-        raise InputError("p-values must lie in [0, 1] (NaN allowed).")
+        raise InputError("p-values must lie in [0, 1] (NaN allowed); check where they came from.")
     m = pv.size
     if m == 0:
         return out

@@ -34,7 +34,7 @@ def zoo_path(name: str) -> pathlib.Path:
     if not (path / "config.json").is_file():
         raise ModelLoadError(
             f"the files of zoo model {name!r} are missing from {path}; reinstall headlab or "
-            "retrain it with `python -m headlab.zoo.train_toy`."
+            "run `python -m headlab.zoo.train_toy` to train it again."
         )
     return path
 

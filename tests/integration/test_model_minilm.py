@@ -1,40 +1,17 @@
 """Loading and capture on the real default model (all-MiniLM-L6-v2): equality with eager, tokens, bad input."""
 
-import inspect
 
 import numpy as np
 import pytest
-import torch
 
 from headlab.errors import (HeadlabError, InputError, TooLongError)
+from tiny_models import assert_matches_reference
 
 TEXTS = [
     "The cat sat on the mat.",
     "A much longer sentence, with commas, numbers like 42, and unbelievably long words.",
     "Short one.",
 ]
-
-
-def reference(model, tokenizer, text):
-    """The model's own eager output_attentions for one unpadded input: [L, H, T, T]."""
-    args = (text,) if isinstance(text, str) else text
-    enc = tokenizer(*args, return_tensors="pt")
-    accepted = inspect.signature(model.base_model.forward).parameters
-    enc = {k: v for k, v in enc.items() if k in accepted and k in tokenizer.model_input_names}
-    with torch.no_grad():
-        out = model.base_model(**enc, output_attentions=True)
-    return np.stack([a[0].numpy() for a in out.attentions])
-
-
-def assert_matches_reference(m, texts):
-    single = [m.attention(t) for t in texts]
-    batched = m.attention(texts, batch_size=len(texts))  # padded to the longest
-    for t, s, b in zip(texts, single, batched):
-        ref = reference(m.model, m.tokenizer, t)
-        assert s.weights.dtype == np.float32
-        assert s.weights.shape == ref.shape == (m.n_layers, m.n_heads, len(s.tokens), len(s.tokens))
-        np.testing.assert_allclose(s.weights, ref, atol=1e-5, rtol=0)
-        np.testing.assert_allclose(b.weights, ref, atol=1e-5, rtol=0)
 
 
 def test_default_model_real_weights(minilm):
@@ -98,12 +75,12 @@ def test_streaming_hands_each_layer_once_and_keeps_nothing(minilm):
     samples = minilm.tokenize(TEXTS)
     seen = []
 
-    def reducer(layer, w, batch):
-        seen.append((layer, tuple(w.shape), len(batch.index)))
-        assert batch.visible.shape == (len(batch.index), w.shape[-1], w.shape[-1])
+    def reducer(layer, rows, q0, batch):
+        seen.append((layer, tuple(rows.shape), len(batch.index)))
+        assert q0 == 0 and rows.shape[2] == rows.shape[3] == batch.T     # short inputs: one chunk
         # padding keys get no attention from real queries
         for b, n in enumerate(batch.lengths):
-            assert float(w[b, :, :n, n:].abs().max() if n < w.shape[-1] else 0) < 1e-6
+            assert float(rows[b, :, :n, n:].abs().max() if n < rows.shape[-1] else 0) < 1e-6
 
     minilm.stream(samples, reducer, batch_size=2)
     layers = [s[0] for s in seen]

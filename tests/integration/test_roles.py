@@ -9,9 +9,9 @@ import headlab as hl
 from headlab import corpus
 from headlab.capture import make_batches
 from headlab.errors import InputError, UnknownRoleError
-from headlab.roles import as_sieve_result, resolve
-from headlab.analyses.text_roles import _reduce, _stack, role_samples
-from headlab.roles import sieve_for
+from headlab.analyses.role_scoring import BatchRoles
+from headlab.analyses.text_roles import role_samples
+from headlab.roles import as_sieve_result, resolve, sieve_for
 from headlab.scores import sieve_bias, sieve_lift
 
 TEXTS = corpus.sentences(24, seed=1) + corpus.pairs(12, seed=1)
@@ -32,7 +32,7 @@ def test_streaming_engine_equals_numpy_scores(minilm, method, fn):
                 assert np.isnan(got).all()
                 continue
             res = as_sieve_result(res, len(att.tokens))
-            ref = fn(att.weights, res.sieve, None, res.query_weights)
+            ref = fn(att.weights, res.dense(len(att.tokens)), None, res.query_weights)
             np.testing.assert_allclose(got, ref, atol=2e-5, rtol=1e-4, equal_nan=True)
             checked += 1
     assert checked > 500
@@ -127,25 +127,35 @@ def _null_batches(minilm, n_texts=48):
     samples = minilm.tokenize(texts)
     per_sample = [[sieve_for(r, s, False) for r in roles] for s in samples]
     batches = list(make_batches(samples, 16, 0, causal=False))
-    stacks = [_stack(b, [per_sample[i] for i in b.index], len(roles)) for b in batches]
+    stacks = [BatchRoles(roles, b.samples, b.lengths, b.T, False,
+                         sieves=[[per_sample[i][r] for i in b.index] for r in range(len(roles))]) for b in batches]
     return roles, samples, batches, stacks, per_sample
 
 
 def _score_synthetic(batches, stacks, n_samples, n_roles, draw, heads=144):
-    """Per-sample lift scores [R, N, 12, 12] of synthetic attention ``draw(batch) [B, heads, T, T]``."""
+    """Per-sample lift scores [R, N, 12, 12] of synthetic attention ``draw(batch) [B, heads, T, T]``,
+    fed to the engine in chunks of 7 query rows, as the capture does for long inputs."""
     out = np.full((n_roles, n_samples, 12, 12), np.nan, dtype=np.float32)
     for b, bs in zip(batches, stacks):
         A = draw(b)
-        scores = _reduce(A, bs)                 # [B, heads, R]
-        out[:, b.index] = scores.permute(2, 0, 1).reshape(n_roles, len(b.index), 12, 12).numpy()
+        for q0 in range(0, A.shape[2], 7):
+            bs.add(A[:, :, q0:q0 + 7], q0)
+        scores = bs.finish()                    # [B, heads, R]
+        out[:, b.index] = scores.transpose(2, 0, 1).reshape(n_roles, len(b.index), 12, 12)
     return out
+
+
+def _visible(batch) -> torch.Tensor:
+    """bool [B, T, T]: real query and real key (encoder)."""
+    real = torch.arange(batch.T)[None, :] < torch.as_tensor(batch.lengths)[:, None]
+    return real[:, :, None] & real[:, None, :]
 
 
 def _dirichlet(gen, heads=144):
     def draw(batch):
         B, T = batch.input_ids.shape
         g = torch.empty((B, heads, T, T)).exponential_(generator=gen)     # Dirichlet(1) rows
-        g = g * batch.visible[:, None].float()
+        g = g * _visible(batch)[:, None].float()
         return g / g.sum(-1, keepdim=True).clamp(min=1e-30)
 
     return draw
@@ -197,7 +207,7 @@ def test_power_planted_heads_are_found(minilm):
                     res = per_sample[i][ids.index(role)]
                     if res is not None:
                         n = batch.lengths[b]
-                        S[b, :n, :n] = torch.from_numpy(res.sieve.astype(np.float32))
+                        S[b, :n, :n] = torch.from_numpy(res.dense(n).astype(np.float32))
                 target = S / S.sum(-1, keepdim=True).clamp(min=1)
                 has = S.sum(-1, keepdim=True) > 0
                 k = l * 12 + h

@@ -54,13 +54,13 @@ def test_scores_equal_scoring_the_attention_arrays(gpt2_tiny):
     ps = P.repeated_tokens(gpt2_tiny, n=3, length=6, repeats=2, seed=1)
     scores, base = score_repeated(gpt2_tiny, ps, ["previous_token", "induction", "sink"])
     for i, s in enumerate(ps.samples):
-        out = []
+        T = len(s)
+        A = np.zeros((gpt2_tiny.n_layers, gpt2_tiny.n_heads, T, T), np.float32)
 
-        def keep(layer, w, batch):
-            out.append(w[0].float().numpy())
+        def keep(layer, rows, q0, batch):                          # rows [1, H, c, T] from query q0
+            A[layer, :, q0:q0 + rows.shape[2]] = rows[0].float().numpy()
 
         gpt2_tiny.stream([s], keep)
-        A = np.stack(out)                                          # [L, H, T, T]
         np.testing.assert_allclose(scores["previous_token"][i], hl.scores.previous_token_score(A), rtol=1e-5)
         np.testing.assert_allclose(scores["induction"][i], hl.scores.induction_score(A, ps.input_ids[i]), rtol=1e-5)
         np.testing.assert_allclose(scores["sink"][i], hl.scores.sink_score(A), rtol=1e-5)
@@ -178,7 +178,8 @@ def test_exclude_bos_changes_baseline_only_when_there_is_a_bos(circuit, gpt2_tin
 @pytest.mark.parametrize("excl", [{}, {"exclude_bos": True}, {"exclude_current_token": True},
                                   {"exclude_bos": True, "exclude_current_token": True}])
 def test_sparse_share_equals_target_share(excl):
-    from headlab.analyses.probe_passes import _sparse_share
+    """Summing the target entries of row chunks, then dividing by the scored queries, is target_share."""
+    from headlab.analyses.probe_passes import _eligible, _share_sums
 
     rng = np.random.default_rng(0)
     B, H, T = 3, 2, 9
@@ -187,5 +188,8 @@ def test_sparse_share_equals_target_share(excl):
     ids = np.stack([np.concatenate([[0], np.tile(rng.permutation(np.arange(3, 30))[:4], 2)]) for _ in range(B)])
     S = hl.scores.induction_targets(ids) | hl.scores.previous_token_targets(T)
     q = np.arange(T) >= 2
-    np.testing.assert_allclose(_sparse_share(A, S, q, excl.get("exclude_bos", False), excl.get("exclude_current_token", False)),
+    flags = (excl.get("exclude_bos", False), excl.get("exclude_current_token", False))
+    eligible = _eligible(S, q, *flags)
+    total = sum(_share_sums(A[:, :, a:a + 4], S[:, a:a + 4], eligible[:, a:a + 4], a, *flags) for a in range(0, T, 4))
+    np.testing.assert_allclose(total / eligible.sum(-1)[:, None],
                                hl.scores.target_share(A, S[:, None], queries=q, **excl), rtol=1e-12)

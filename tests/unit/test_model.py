@@ -1,14 +1,14 @@
 """Foundation: loading, tokenisation, attention capture and bad input."""
 
-import inspect
 
 import numpy as np
 import pytest
 import torch
 
 import headlab as hl
-from headlab.errors import (ModelLoadError, UnsupportedModelError)
-from tiny_models import FAMILIES, build
+from headlab.attention import LazyAttention
+from headlab.errors import ModelLoadError, UnsupportedModelError
+from tiny_models import FAMILIES, assert_matches_reference, build
 
 TEXTS = [
     "The cat sat on the mat.",
@@ -17,40 +17,23 @@ TEXTS = [
 ]
 
 
-def reference(model, tokenizer, text):
-    """The model's own eager output_attentions for one unpadded input: [L, H, T, T]."""
-    args = (text,) if isinstance(text, str) else text
-    enc = tokenizer(*args, return_tensors="pt")
-    accepted = inspect.signature(model.base_model.forward).parameters
-    enc = {k: v for k, v in enc.items() if k in accepted and k in tokenizer.model_input_names}
-    with torch.no_grad():
-        out = model.base_model(**enc, output_attentions=True)
-    return np.stack([a[0].numpy() for a in out.attentions])
-
-
-def assert_matches_reference(m, texts):
-    single = [m.attention(t) for t in texts]
-    batched = m.attention(texts, batch_size=len(texts))  # padded to the longest
-    for t, s, b in zip(texts, single, batched):
-        ref = reference(m.model, m.tokenizer, t)
-        assert s.weights.dtype == np.float32
-        assert s.weights.shape == ref.shape == (m.n_layers, m.n_heads, len(s.tokens), len(s.tokens))
-        np.testing.assert_allclose(s.weights, ref, atol=1e-5, rtol=0)
-        np.testing.assert_allclose(b.weights, ref, atol=1e-5, rtol=0)
-
-
+@pytest.mark.parametrize("impl", ["eager", "sdpa"])
 @pytest.mark.parametrize("family", FAMILIES)
-def test_families_equal_eager_output_attentions(family, bert_tokenizer):
-    m = hl.load(model=build(family), tokenizer=bert_tokenizer)
+def test_families_equal_eager_output_attentions(family, impl, bert_tokenizer):
+    """Captured weights equal eager's to 1e-5, whatever attention the model runs; the model keeps it."""
+    model = build(family, attn_implementation=impl)
+    m = hl.load(model=model, tokenizer=bert_tokenizer)
     assert_matches_reference(m, TEXTS)
+    assert model.config._attn_implementation == impl and m.attn_implementation == impl
     assert m.is_causal == (family in {"gpt2", "gpt_neox", "llama", "qwen2"})
     if m.is_causal:  # nothing above the diagonal
         w = m.attention(TEXTS[0]).weights
         assert np.abs(np.triu(w, k=1)).max() == 0
 
 
-def test_gqa_reports_one_pattern_per_query_head(bert_tokenizer):
-    m = hl.load(model=build("qwen2"), tokenizer=bert_tokenizer)
+@pytest.mark.parametrize("impl", ["eager", "sdpa"])
+def test_gqa_reports_one_pattern_per_query_head(impl, bert_tokenizer):
+    m = hl.load(model=build("qwen2", attn_implementation=impl), tokenizer=bert_tokenizer)
     assert (m.n_heads, m.n_kv_heads) == (4, 2)
     att = m.attention("Grouped queries share keys.")
     assert att.weights.shape[1] == 4
@@ -58,30 +41,43 @@ def test_gqa_reports_one_pattern_per_query_head(bert_tokenizer):
     assert not np.allclose(att.weights[:, 0], att.weights[:, 1])
 
 
-def test_sdpa_model_is_switched_to_eager(bert_tokenizer):
+def test_sdpa_model_keeps_its_attention_through_every_analysis(bert_tokenizer):
     model = build("llama", attn_implementation="sdpa")
-    assert model.config._attn_implementation == "sdpa"
     m = hl.load(model=model, tokenizer=bert_tokenizer)
-    assert model.config._attn_implementation == "eager"
+    m.roles(TEXTS, roles=["local", "previous"], n_boot=20)
+    m.detect(roles=["previous_token"], n=3, n_boot=20)
+    assert model.config._attn_implementation == "sdpa"
     assert_matches_reference(m, TEXTS[:2])
 
 
-def test_model_that_cannot_switch_raises(bert_tokenizer, monkeypatch):
-    model = build("llama", attn_implementation="sdpa")
+def test_attention_that_bypasses_the_interface_is_refused(bert_tokenizer, monkeypatch):
+    """A model whose attention never reaches transformers' AttentionInterface cannot be seen: say so."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.models.gpt2 import modeling_gpt2
 
-    def refuse(*_a, **_k):
-        raise ValueError("not supported")
+    class Bypass:                    # a modeling file with its own attention dispatch
+        def get_interface(self, impl, default):
+            return sdpa_attention_forward
 
-    monkeypatch.setattr(model, "set_attn_implementation", refuse)
-    with pytest.raises(UnsupportedModelError, match="eager"):
-        hl.load(model=model, tokenizer=bert_tokenizer)
-
-
-def test_attention_module_returning_no_weights_raises(bert_tokenizer):
-    m = hl.load(model=build("gpt2"), tokenizer=bert_tokenizer)
-    m.model.config._attn_implementation = "sdpa"  # behind headlab's back
-    with pytest.raises(UnsupportedModelError, match="no attention weights"):
+    m = hl.load(model=build("gpt2", attn_implementation="sdpa"), tokenizer=bert_tokenizer)
+    monkeypatch.setattr(modeling_gpt2, "ALL_ATTENTION_FUNCTIONS", Bypass())
+    with pytest.raises(UnsupportedModelError, match="attention interface"):
         m.attention("hello world")
+
+
+def test_long_inputs_come_back_lazy_and_equal_the_dense_weights(bert_tokenizer):
+    m = hl.load(model=build("qwen2", attn_implementation="sdpa"), tokenizer=bert_tokenizer)
+    dense = m.attention(TEXTS[1], lazy=False)
+    lazy = m.attention(TEXTS[1], lazy=True)
+    assert isinstance(lazy, LazyAttention) and not isinstance(dense, LazyAttention)
+    for layer in range(m.n_layers):
+        np.testing.assert_allclose(lazy.layer(layer), dense.weights[layer], atol=1e-6)
+    np.testing.assert_allclose(lazy.rows(1, 3, 2, 5), dense.weights[1, 3, 2:5], atol=1e-6)
+    keys, w = lazy.top_k(2, 1, k=3)
+    dk, dw = dense.top_k(2, 1, k=3)
+    np.testing.assert_allclose(w, dw, atol=1e-6)
+    with pytest.raises(hl.InputError, match="computed when asked"):
+        lazy.weights
 
 
 def test_model_without_attention_modules(bert_tokenizer):

@@ -109,20 +109,21 @@ def sample(tok, text):
 def test_local_previous_next_self(bert_tokenizer):
     s = sample(bert_tokenizer, "one two three four five")
     T = len(s)
-    loc = sieves.local(s)
+    loc = sieves.local(s).dense(T)
     assert loc[0].tolist() == [True, True, True] + [False] * (T - 3)   # exact edge sizes
     assert loc[T - 1].sum() == 3 and loc[3].sum() == 5
-    assert R.get("previous").sieve(s)[3, 2] and R.get("next").sieve(s)[3, 4]
-    assert np.array_equal(R.get("self").sieve(s), np.eye(T, dtype=bool))
+    assert R.get("previous").sieve(s).dense(T)[3, 2] and R.get("next").sieve(s).dense(T)[3, 4]
+    assert np.array_equal(R.get("self").sieve(s).dense(T), np.eye(T, dtype=bool))
 
 
 def test_delimiter_cls_sep_and_block_on_a_pair(bert_tokenizer):
     s = sample(bert_tokenizer, ("Is it raining?", "Yes, it is."))
+    T = len(s)
     # [CLS] is it raining ? [SEP] yes , it is . [SEP]
-    assert np.flatnonzero(sieves.delimiter(s)[0]).tolist() == [0, 5, 11]
-    assert np.flatnonzero(sieves.cls(s)[3]).tolist() == [0]
-    assert np.flatnonzero(sieves.sep(s)[3]).tolist() == [5, 11]
-    blk = sieves.block(s)
+    assert np.flatnonzero(sieves.delimiter(s).dense(T)[0]).tolist() == [0, 5, 11]
+    assert np.flatnonzero(sieves.cls(s).dense(T)[3]).tolist() == [0]
+    assert np.flatnonzero(sieves.sep(s).dense(T)[3]).tolist() == [5, 11]
+    blk = sieves.block(s).dense(T)
     assert np.flatnonzero(blk[0]).tolist() == [1, 2, 3, 4]          # [CLS] reads segment A
     assert np.flatnonzero(blk[5]).tolist() == [6, 7, 8, 9, 10]      # first [SEP] reads B (Pande)
     assert np.flatnonzero(blk[8]).tolist() == [6, 7, 8, 9, 10]
@@ -133,18 +134,19 @@ def test_delimiter_cls_sep_and_block_on_a_pair(bert_tokenizer):
 
 def test_punctuation(bert_tokenizer):
     s = sample(bert_tokenizer, "Wait, what?! Fine.")
-    keys = np.flatnonzero(sieves.punctuation(s)[0])
+    keys = np.flatnonzero(sieves.punctuation(s).dense(len(s))[0])
     assert [s.tokens[k] for k in keys] == [",", "?", "!", "."]
 
 
 def test_syntactic_arcs_align_by_offsets_with_repeated_words(bert_tokenizer):
     s = sample(bert_tokenizer, "The dog saw the other dog.")
     # [CLS] the dog saw the other dog . [SEP]
-    det = R.get("syn:det").sieve(s)
-    assert np.flatnonzero(det.sieve[1]).tolist() == [2]   # first "the" -> first "dog"
-    assert np.flatnonzero(det.sieve[4]).tolist() == [6]   # second "the" -> second "dog"
-    nsubj_rev = R.get("syn:nsubj:rev").sieve(s)
-    assert np.flatnonzero(nsubj_rev.sieve[3]).tolist() == [2]
+    T = len(s)
+    det = R.get("syn:det").sieve(s).dense(T)
+    assert np.flatnonzero(det[1]).tolist() == [2]   # first "the" -> first "dog"
+    assert np.flatnonzero(det[4]).tolist() == [6]   # second "the" -> second "dog"
+    nsubj_rev = R.get("syn:nsubj:rev").sieve(s).dense(T)
+    assert np.flatnonzero(nsubj_rev[3]).tolist() == [2]
 
 
 def test_syntactic_word_level_weights_count_each_word_once(bert_tokenizer):
@@ -153,7 +155,7 @@ def test_syntactic_word_level_weights_count_each_word_once(bert_tokenizer):
     queries = np.flatnonzero(res.query_weights)
     assert len(queries) > 1                                   # a word of several pieces
     assert res.query_weights.sum() == pytest.approx(1.0)      # ... counts once
-    assert all(res.sieve[q].sum() == 1 for q in queries)
+    assert all(res.dense(len(s))[q].sum() == 1 for q in queries)
 
 
 def test_missing_spacy_names_the_extra(monkeypatch):
