@@ -33,6 +33,8 @@ def __getattr__(name):
         return getattr(importlib.import_module("headlab.model"), name)
     if name in _LAZY_MODULES:
         return importlib.import_module(f"headlab.{name}")
+    if name == "scan":      # the scan engine imports torch (through the analyses): only when used
+        return importlib.import_module("headlab.engines").scan
     raise AttributeError(f"module 'headlab' has no attribute {name!r}")
 
 
@@ -45,10 +47,22 @@ def explore(m, text, report=None, roles=None, **kwargs):
 
     See :func:`headlab.views.explore` for the arguments.
     """
+    from headlab.attention import LazyAttention
     from headlab.views import explore as _explore
 
     kwargs.setdefault("catalog", catalog.summaries(model=getattr(m, "name", ""), n_layers=m.n_layers,
                                                    n_heads=m.n_heads))
+    if report is None and "scorer" not in kwargs:
+        truncate = kwargs.pop("truncate", False)
+        att = text if hasattr(text, "tokens") and callable(getattr(text, "top_k", None)) else \
+            m.attention(text, truncate=truncate)
+        if isinstance(att, list):
+            raise InputError("explore() shows one text at a time; pass a single string or pair.")
+        if isinstance(att, LazyAttention):      # too long to score from the weights in memory
+            from headlab.analyses.text_roles import text_scorer
+
+            kwargs["scorer"] = text_scorer(m, att.text, truncate=truncate)
+        text = att
     return _explore(m, text, report=report, roles=roles, **kwargs)
 
 
@@ -73,6 +87,7 @@ __all__ = [
     "load",
     "probes",
     "roles",
+    "scan",
     "scores",
     "stats",
     "views",

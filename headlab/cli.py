@@ -143,6 +143,15 @@ def _add_scan(commands) -> argparse.ArgumentParser:
                       help="probes per probe kind for --detect (default 100)")
     scan.add_argument("--truncate", action="store_true",
                       help="cut texts longer than the model's positions instead of refusing them")
+    scan.add_argument("--engine", choices=("ray", "local"), default=None,
+                      help="score the texts on a pool of workers that each load the model: ray (a Ray cluster; "
+                           "pip install 'headlab[ray]') or local (this process, the same shards); the report "
+                           "equals the one without --engine (default: in this process)")
+    scan.add_argument("--workers", type=_whole(1, 100_000, 2), default=None, metavar="N",
+                      help="Ray workers for --engine ray (default: one per CPU of the cluster)")
+    scan.add_argument("--ray-address", metavar="ADDR", default=None, dest="ray_address",
+                      help="Ray cluster to join for --engine ray, e.g. auto or ray://head:10001 "
+                           "(default: a new local cluster)")
     scan.add_argument("--quiet", "-q", action="store_true", help="print nothing (errors still go to stderr)")
     scan.set_defaults(func=run_scan)
     return scan
@@ -301,6 +310,39 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     for path in (html_path, json_path):
         check_writable(path)
 
+    if args.engine is None and (args.workers is not None or args.ray_address is not None):
+        raise UserError("--workers and --ray-address go with --engine ray; add --engine ray")
+    if args.engine is not None and args.detect is not None:
+        raise UserError("--detect runs in this process; drop --engine, or run --detect in a second scan")
+    if args.engine is not None:
+        m, report, sections = None, _engine_roles(args, texts, say), []
+    else:
+        m, report, sections = _local_roles(args, texts, probe_roles, say)
+    engine = report.provenance["parameters"].get("engine") or {}
+    skipped = skipped_roles(registry.resolve(args.roles, "text"), report, model_name=report.model_name,
+                            is_causal=m.is_causal if m is not None else engine["is_causal"], spacy_ready=_spacy_ready)
+    skipped += [s for sec in sections for s in _probe_skips(sec)]
+    # with --engine this process never loads the model, so the page has no example attention
+    attention = example_attention(m, texts, args.truncate) if m is not None else None
+    elapsed = time.perf_counter() - started
+
+    from headlab.report.html import render_html
+
+    run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1), "skipped": skipped,
+                "example": None if attention is None else attention.text}
+    page = render_html(report, extra=sections, run=run_info, attention=attention)
+    write_outputs(html_path, page, json_path, json.dumps(scan_json(report, sections, run_info), allow_nan=False))
+
+    if not args.quiet:
+        for line in summary_lines(report, sections, skipped):
+            out.write(line + "\n")
+        size = html_path.stat().st_size / 1024
+        out.write(f"report: {html_path} ({size:.0f} KB)  table: {json_path}  ({elapsed:.0f} s)\n")
+    return EXIT_OK
+
+
+def _local_roles(args, texts, probe_roles, say):
+    """Load the model here and run the roles (and --detect): ``(model, report, detect sections)``."""
     say(f"headlab scan: loading {args.model or 'the embedded all-MiniLM-L6-v2'} ...")
     m = _load(args.model)
     if args.detect is not None and not m.is_causal:
@@ -323,25 +365,20 @@ def run_scan(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
         say("headlab scan: running probe roles (--detect) ...")
         sections.append(m.detect(roles=probe_roles, n=args.probes, seed=args.seed, alpha=args.alpha,
                                  n_boot=args.n_boot, progress=not args.quiet))
-    skipped = skipped_roles(registry.resolve(args.roles, "text"), report, model_name=m.name,
-                            is_causal=m.is_causal, spacy_ready=_spacy_ready)
-    skipped += [s for sec in sections for s in _probe_skips(sec)]
-    attention = example_attention(m, texts, args.truncate)
-    elapsed = time.perf_counter() - started
+    return m, report, sections
 
-    from headlab.report.html import render_html
 
-    run_info = {"command": "headlab " + " ".join(args.argv), "seconds": round(elapsed, 1), "skipped": skipped,
-                "example": None if attention is None else attention.text}
-    page = render_html(report, extra=sections, run=run_info, attention=attention)
-    write_outputs(html_path, page, json_path, json.dumps(scan_json(report, sections, run_info), allow_nan=False))
+def _engine_roles(args, texts, say):
+    """The roles report of ``--engine ray|local``: workers load the model and score the texts;
+    the same report as ``m.roles`` (docs/scale.md)."""
+    from headlab.engines import scan as engine_scan
 
-    if not args.quiet:
-        for line in summary_lines(report, sections, skipped):
-            out.write(line + "\n")
-        size = html_path.stat().st_size / 1024
-        out.write(f"report: {html_path} ({size:.0f} KB)  table: {json_path}  ({elapsed:.0f} s)\n")
-    return EXIT_OK
+    n = "the built-in corpus" if texts is None else f"{len(texts)} samples"
+    where = f"{args.workers or 'all the'} Ray workers" if args.engine == "ray" else "one local worker"
+    say(f"headlab scan: scoring {args.model or 'the embedded all-MiniLM-L6-v2'} on {n} with {where} ...")
+    return engine_scan(args.model, texts, roles=args.roles, engine=args.engine, workers=args.workers,
+                       ray_address=args.ray_address, method=args.method, alpha=args.alpha, seed=args.seed,
+                       n_boot=args.n_boot, truncate=args.truncate, progress=not args.quiet)
 
 
 def scan_json(report, sections, run_info: dict) -> dict:

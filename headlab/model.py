@@ -63,6 +63,9 @@ class HeadModel:
             )
         self.model = model
         self.tokenizer = tokenizer
+        # How hl.load built this model, as plain data: hl.scan's workers load it again from it
+        # (None for a model passed in as an object).
+        self.load_spec: dict | None = None
         self.budget = V.integer("budget", budget, min=1 << 20, example=DEFAULT_BUDGET)
         self.name = name or getattr(model.config, "_name_or_path", None) or type(model).__name__
         self.model.eval()
@@ -352,6 +355,20 @@ def load(
                                  f"({', '.join(sorted(zoo.ZOO))}) or a hub name such as 'gpt2'.")
         else:
             hf_model, hf_tokenizer = from_hub(str(name), zoo.ZOO, trust_remote_code=trust_remote_code, **opts)
-            return HeadModel(hf_model, hf_tokenizer, name=str(name), device=dev)
+            m = HeadModel(hf_model, hf_tokenizer, name=str(name), device=dev)
+            return _remember(m, str(name), device, trust_remote_code, dtype, device_map)
     hf_model, hf_tokenizer = pretrained(Path(source), trust_remote_code=trust_remote_code, **opts)
-    return HeadModel(hf_model, hf_tokenizer, name=label, device=dev)
+    m = HeadModel(hf_model, hf_tokenizer, name=label, device=dev)
+    spec_name = None if name is None else (label if str(name) in zoo.ZOO else str(Path(source).resolve()))
+    return _remember(m, spec_name, device, trust_remote_code, dtype, device_map)
+
+
+def _remember(m: HeadModel, name: str | None, device, trust_remote_code: bool, dtype, device_map) -> HeadModel:
+    """Keep how the model was loaded (``m.load_spec``), so ``hl.scan(m, ...)`` loads it on workers."""
+    options = {"trust_remote_code": True} if trust_remote_code else {}
+    if dtype is not None:
+        options["dtype"] = str(dtype).replace("torch.", "")
+    if isinstance(device_map, str):
+        options["device_map"] = device_map
+    m.load_spec = {"name": name, "device": "cpu" if device is None else str(device), "options": options}
+    return m

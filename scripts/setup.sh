@@ -2,7 +2,7 @@
 # Idempotent set-up for a fresh machine.  Usage: scripts/setup.sh [core|test]
 #   core: torch (CPU, pinned), Python dependencies, JS build, editable headlab, and the
 #         JupyterLab extension (built into headlab/labextension, linked into the environment)
-#   test: core + test extras, spaCy extra, Debian chromium for the browser tests
+#   test: core + test extras, spaCy and Ray extras, Debian chromium for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level="${1:-core}"
@@ -26,7 +26,7 @@ labext="$("$PY" -c 'import sys; print(sys.prefix)')/share/jupyter/labextensions/
 [ -L "$labext" ] && rm "$labext"
 
 extras="syntax"
-[ "$level" = "test" ] && extras="syntax,test"
+[ "$level" = "test" ] && extras="syntax,test,ray"
 "$PY" -m pip install -q -e ".[${extras}]"
 
 # The JupyterLab / Notebook 7 extension (js/lab -> headlab/labextension), rebuilt when any of

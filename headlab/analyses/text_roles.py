@@ -111,6 +111,23 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     return per_role, samples
 
 
+def text_scorer(m, text, truncate: bool = False):
+    """A scorer for the Explorer on one long text: ``role ids -> {role: float32 [L, H]}``.
+
+    Each call streams the text through the model once (chunked capture, structured sieves) and
+    keeps only the per-head scores, so it works at any length; roles that do not apply to the
+    text are left out of the answer.
+    """
+    def score(role_ids):
+        try:
+            per_role, _ = role_samples(m, [text], list(role_ids), truncate=truncate)
+        except NoApplicableRoleError:
+            return {}
+        return {r: arr[0] for r, arr in per_role.items()}
+
+    return score
+
+
 class _Prefetcher:
     """Parses the texts of the next batches in one ``nlp.pipe`` call before they are needed.
 

@@ -17,7 +17,6 @@ No pickle anywhere; a round trip reproduces the table exactly.
 
 from __future__ import annotations
 
-import html
 import pathlib
 
 import numpy as np
@@ -359,24 +358,15 @@ class Report:
             f"significant ({self.provenance.get('correction')}, alpha={self.alpha:g}): {roles}>"
         )
 
-    def _repr_html_(self) -> str:
-        counts = self._counts()
-        total = self.n_layers * self.n_heads
-        e = html.escape
-        rows = "".join(
-            f"<tr><td>{e(r)}</td><td>{c} / {total}</td></tr>" for r, c in counts.items()
-        )
-        p = self.provenance
-        return (
-            '<div class="headlab-report">'
-            f"<b>headlab Report</b> &middot; model <code>{e(self.model_name or '?')}</code> &middot; "
-            f"method {e(self.method)} &middot; N = {self.n_samples} samples &middot; "
-            f"{self.n_layers} &times; {self.n_heads} heads<br>"
-            f"<small>{e(str(p.get('test', '')))}; null {e(str(p.get('null')))}; "
-            f"{e(str(p.get('correction')))} over {e(str(p.get('family', '')))}; alpha = {self.alpha:g}</small>"
-            "<table><thead><tr><th>role</th><th>significant heads</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>"
-        )
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """What a notebook shows for a report: the head grid as headlab's kernel-free payload
+        (drawn by the JupyterLab extension, saved with the notebook), an SVG picture of it
+        (nbconvert, GitHub, VS Code) and a one-line text summary. ``rep.show()`` gives the live,
+        clickable widget."""
+        from headlab.views import report_bundle  # the views load only when a report is displayed
+
+        return report_bundle(self, catalog=catalog_summaries(model=self.model_name, n_layers=self.n_layers,
+                                                             n_heads=self.n_heads))
 
     def show(self, **kw):
         """The HeadGrid widget of this report (:class:`headlab.views.HeadGrid`)."""

@@ -176,6 +176,11 @@ def _moments(x: np.ndarray, ddof: int):
         var = (resid**2).sum(axis=0) / (n - ddof)
     mean = np.where(n > 0, mean, np.nan)
     var = np.where(n > ddof, var, np.nan)
+    # A column of identical values has sd 0 exactly: the mean of [0.1, 0.1, 0.1] is not exactly
+    # 0.1 in floating point, and the tiny residuals would otherwise make t huge and p ~ 0.
+    with np.errstate(invalid="ignore"):
+        constant = np.where(valid, x, np.inf).min(axis=0) == np.where(valid, x, -np.inf).max(axis=0)
+    var = np.where(constant & (n > ddof), 0.0, var)
     return n, mean, np.sqrt(var)
 
 

@@ -203,8 +203,10 @@ def test_nan_head_and_json_dict():
 def test_repr_is_short(rep):
     text = repr(rep)
     assert "synthetic" in text and "a 2/12" in text and "b 2/12" in text and len(text) < 400
-    h = rep._repr_html_()
-    assert "<table>" in h and h.count("<tr>") == 3
+    data = rep._repr_mimebundle_()                 # what a notebook shows: the grid, kernel-free
+    assert set(data) == {"application/vnd.headlab.v1+json", "image/svg+xml", "text/plain"}
+    assert data["application/vnd.headlab.v1+json"]["view"] == "grid" and len(data["text/plain"]) < 400
+    assert data["image/svg+xml"].lstrip().startswith("<svg")
 
 
 # ------------------------------------------------------------------------ save / load

@@ -378,6 +378,12 @@ def _tied_columns(x):
     return np.array([np.unique(c[~np.isnan(c)]).size < np.sum(~np.isnan(c)) for c in x2.T])
 
 
+def _constant_columns(x):
+    """Columns whose non-NaN values are all identical (two or more of them)."""
+    x2 = x.reshape(x.shape[0], -1)
+    return np.array([np.sum(~np.isnan(c)) >= 2 and np.unique(c[~np.isnan(c)]).size == 1 for c in x2.T])
+
+
 def test_golden_file_holds_every_case_without_pickles():
     stored = {k.split("__")[0] for k in _GOLDEN if not k.startswith("in__")}
     assert stored == set(_GOLDEN_CASES) and len(stored) > 80
@@ -388,10 +394,13 @@ def test_golden_file_holds_every_case_without_pickles():
 def test_golden_values_of_the_single_module_are_reproduced(case):
     """Every output of the calls in stats_golden_cases.py equals the value the single-module
     headlab/stats.py gave (exactly for counts, names and tables; floats to rtol 1e-12) --
-    except BCa limits of columns with tied values.  There, whether a resampled mean counts as
+    except (a) BCa limits of columns with tied values.  There, whether a resampled mean counts as
     below the estimate (BCa's z0) used to hang on BLAS rounding: the same column gave other
     limits when other columns shared its product.  Resample sums are exact now, so such ties
-    are decided consistently (tests below), and those limits moved."""
+    are decided consistently (tests below), and those limits moved.  And (b) the t test's
+    fields on columns whose values are all identical: their floating mean differed from the
+    values by ~1e-17, which gave sd ~1e-17, a huge t and p ~ 0; sd is 0 there now and the t
+    test is undefined, as for any constant column (test_identical_values_... below)."""
     got = golden.flatten(_GOLDEN_CASES[case]())
     stored = {k.split("__")[1]: v for k, v in _GOLDEN.items() if k.split("__")[0] == case}
     assert set(got) == set(stored)
@@ -400,6 +409,18 @@ def test_golden_values_of_the_single_module_are_reproduced(case):
         data = "small" if case.startswith("bootstrap-3d") else case.split("-")[1]
         keep = ~_tied_columns(_GOLDEN_INPUTS[data])
         assert keep.sum() >= 0.5 * keep.size  # most columns are still held to the old values
+    constant = None
+    if case.startswith("one_sample-") or case.startswith("paired-"):
+        x = (_GOLDEN_INPUTS["small"] if case == "one_sample-t-3d" else
+             _GOLDEN_INPUTS["pa"] - _GOLDEN_INPUTS["pb"] if case.startswith("paired") else
+             _GOLDEN_INPUTS[case.split("-")[2]])
+        constant = _constant_columns(x)
+        if constant.any():                       # (b): exactly zero spread, no t statistic
+            assert (np.ravel(got["sd"])[constant] == 0).all()
+            assert np.isnan(np.ravel(got["effect_size"])[constant]).all()
+            if case.startswith("one_sample-t-") or case.startswith("paired-t-"):
+                assert np.isnan(np.ravel(got["statistic"])[constant]).all()
+    moved = {"sd", "effect_size"} | ({"statistic", "p_value"} if "-t-" in case + "-" else set())
     for field, want in stored.items():
         have = got[field]
         if want.dtype.kind in "US":
@@ -410,6 +431,8 @@ def test_golden_values_of_the_single_module_are_reproduced(case):
             w, h = np.ravel(want), np.ravel(have)
             if keep is not None:
                 w, h = w[keep], h[keep]
+            elif constant is not None and field in moved:
+                w, h = w[~constant], h[~constant]
             np.testing.assert_allclose(h, w, rtol=1e-12, atol=0, err_msg=f"{case} {field}")
 
 
@@ -622,3 +645,11 @@ def test_every_public_function_names_its_source():
         if callable(obj) and not isinstance(obj, type):
             assert "docs/methods.md" in obj.__doc__, name
             assert "METHODS.md §" not in obj.__doc__, name
+
+
+def test_identical_values_that_float_sums_blur_still_have_zero_variance():
+    """mean([0.1, 0.1, 0.1]) != 0.1 in floating point; the column is still constant: no t test."""
+    x = np.full((3, 1), 0.1)
+    res = stats.one_sample(x, null=0.0)
+    assert res.sd[0] == 0.0 and np.isnan(res.p_value[0])
+    assert stats.one_sample(x, null=0.0, zero_variance="sign").p_value[0] == pytest.approx(0.125)
