@@ -17,6 +17,7 @@ svg             static pictures (``image/svg+xml``) of the views
 display         showing a view at once and completing its output later
 static_page     ``widget.to_html(path)``: one self-contained offline page
 scales          colour scales shared with js/src/scales.ts and the HTML report
+thumbnails      every head's pattern pooled to at most 16 x 16 blocks (the grid's patterns mode)
 ==============  ==============================================================
 """
 

@@ -18,6 +18,7 @@ from headlab.views import mime, payload, svg
 from headlab.views.base import View
 from headlab.views.protocol import head_key
 from headlab.views.sparse import BUFFERS, DEFAULT_K_MAX, DEFAULT_MASS, TopKCache, pack_sparse, sparse_rows
+from headlab.views.thumbnails import held_weights
 
 __all__ = ["AttentionState", "AttentionView", "MAX_OVERLAY"]
 
@@ -55,12 +56,14 @@ class AttentionState(traitlets.HasTraits):
         if not (hasattr(att, "tokens") and callable(getattr(att, "top_k", None))
                 and callable(getattr(att, "head", None))):
             raise InputError("expected a headlab.Attention (tokens, head, layer, top_k); "
-                             "get one with m.attention(text)")
-        w = getattr(att, "weights", None)
+                             "pass the one m.attention(text) returns")
+        w = held_weights(att)
         if w is not None and (np.ndim(w) != 4 or w.shape[2] != w.shape[3]):
-            raise InputError("expected a headlab.Attention with weights [n_layers, n_heads, T, T]")
+            raise InputError("expected a headlab.Attention with weights [n_layers, n_heads, T, T]; "
+                             "pass the one m.attention(text) returns")
         if w is not None and len(att.tokens) != w.shape[2]:
-            raise InputError(f"{len(att.tokens)} tokens but attention over {w.shape[2]} positions")
+            raise InputError(f"{len(att.tokens)} tokens but attention over {w.shape[2]} positions; pass the "
+                             "tokens and the attention of the same text (m.attention(text) gives both)")
         self._att = att
         self._L, self._H = (int(w.shape[0]), int(w.shape[1])) if w is not None else (int(att.n_layers), int(att.n_heads))
         self._topk = TopKCache()

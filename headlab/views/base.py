@@ -18,15 +18,23 @@ from headlab import safe_io, validate
 from headlab.errors import HeadlabError, InputError
 from headlab.head_names import parse_head
 from headlab.views import mime, svg
+from headlab.views.payload import grid_dtype
 from headlab.views.codec import pack_array, unpack_array
-from headlab.views.protocol import GRID_FIELDS
+from headlab.views.protocol import GRID_FIELDS, GRID_MODES, head_key
 from headlab.views.static_page import STATIC, render_html
 
 __all__ = ["View", "GridState"]
 
 
-def _grid_to_json(value, _widget):
-    return None if value is None else pack_array(value, "float16")
+def _grid_to_json(value, widget):
+    """float16, unless the ``n`` field holds sample counts float16 cannot hold exactly (above 2,048)."""
+    if value is None:
+        return None
+    return pack_array(value, grid_dtype(value, getattr(widget, "fields", GRID_FIELDS)))
+
+
+def _thumbs_to_json(value, _widget):
+    return value          # already packed by views/thumbnails.pack_thumbnails (a memoryview leaf)
 
 
 def _head_to_json(value, _widget):
@@ -137,6 +145,13 @@ class GridState(traitlets.HasTraits):
     pending = traitlets.List(traitlets.Unicode()).tag(sync=True)
     #: a message for the user (e.g. why scoring stopped)
     notice = traitlets.Unicode("").tag(sync=True)
+    #: what the numbers mean (``protocol.SCORE_INFO_KEYS``): method, colour-scale kind and sieve
+    #: description per role, the q correction, the CI level
+    score_info = traitlets.Dict().tag(sync=True)
+    #: what the cells show: ``"scores"`` (the role's score) or ``"patterns"`` (each head's attention)
+    grid_mode = traitlets.Enum(GRID_MODES, "scores").tag(sync=True)
+    #: pooled patterns of every head (``views/thumbnails.py``), None until computed / without attention
+    thumbs = traitlets.Any(None).tag(sync=True, to_json=_thumbs_to_json)
 
     @traitlets.validate("selected")
     def _check_selected(self, proposal):
@@ -147,7 +162,7 @@ class GridState(traitlets.HasTraits):
     def _check_role(self, proposal):
         v = proposal["value"]
         if v and self.roles and v not in self.roles:
-            raise InputError(f"unknown role {v!r}; this view has {', '.join(self.roles)}")
+            raise InputError(f"unknown role {v!r}; choose one this view has: {', '.join(self.roles)}")
         return v
 
     def scores(self, role: str | None = None) -> np.ndarray:
@@ -156,14 +171,14 @@ class GridState(traitlets.HasTraits):
         return np.array(self.grid[self.roles.index(role), self.fields.index("score")])
 
     def _grid_picture(self) -> svg.Part | None:
-        state = {k: getattr(self, k) for k in ("roles", "role", "fields", "has_stats", "model_name")}
+        state = {k: getattr(self, k) for k in ("roles", "role", "fields", "has_stats", "model_name", "score_info")}
         state["selected"] = None if self.selected is None else list(self.selected)
-        grid = None if self.grid is None else unpack_array(pack_array(self.grid, "float16"))
+        grid = None if self.grid is None else unpack_array(_grid_to_json(self.grid, self))
         return mime.grid_picture(state, grid)
 
     def _grid_summary(self) -> str:
         done = len(self.roles) - len(self.pending)
         roles = f"{len(self.roles)} roles" if not self.pending else f"{done} of {len(self.roles)} roles scored"
-        sel = f"; selected L{self.selected[0]}H{self.selected[1]}" if self.selected is not None else ""
+        sel = f"; selected {head_key(*self.selected)}" if self.selected is not None else ""
         return (f"{self.model_name or 'model'}: {self.n_layers} layers x {self.n_heads} heads, role "
                 f"{self.role or '-'} ({roles}){sel}")

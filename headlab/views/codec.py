@@ -33,7 +33,7 @@ def pack_array(arr: np.ndarray, dtype: str = "float32") -> dict:
         q = np.clip(np.rint(np.nan_to_num(rows / mx[:, None]) * 255), 0, 255).astype(np.uint8)
         return {"shape": list(a.shape), "dtype": "uint8", "buf": memoryview(np.ascontiguousarray(q)),
                 "scale": memoryview(np.ascontiguousarray(mx))}
-    raise InputError(f"encoding must be 'float32', 'float16' or 'uint8', not {dtype!r}")
+    raise InputError(f"encoding must be 'float32', 'float16' or 'uint8', not {dtype!r}; pass one of these")
 
 
 def unpack_array(p: dict) -> np.ndarray:
@@ -47,4 +47,4 @@ def unpack_array(p: dict) -> np.ndarray:
         q = np.frombuffer(bytes(p["buf"]), np.uint8).astype(np.float32).reshape(-1, shape[-1])
         mx = np.frombuffer(bytes(p["scale"]), "<f4")
         return (q / 255.0 * mx[:, None]).reshape(shape)
-    raise InputError(f"unknown dtype {p['dtype']!r}")
+    raise InputError(f"unknown dtype {p['dtype']!r}; pass only what pack_array wrote (float32, float16, uint8)")

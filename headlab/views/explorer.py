@@ -21,6 +21,7 @@ from headlab.views.attention_view import AttentionState
 from headlab.views.base import GridState, View
 from headlab.views.scoring import QUICK_MAX_TOKENS, ScoreFeed, quick_scores, role_ids
 from headlab.views.sparse import DEFAULT_K_MAX, DEFAULT_MASS
+from headlab.views.thumbnails import ThumbnailJob
 
 __all__ = ["Explorer", "explore"]
 
@@ -67,14 +68,16 @@ class Explorer(View, GridState, AttentionState):
         self._score_lock = threading.RLock()
         if report is not None:
             if (int(report.n_layers), int(report.n_heads)) != (L, H):
-                raise InputError(f"the report is for {report.n_layers} x {report.n_heads} heads, the attention has {L} x {H}")
+                raise InputError(f"the report is for {report.n_layers} x {report.n_heads} heads, the attention has {L} x {H}: "
+                                 "pass a report of the same model")
             if roles:
                 have = list(getattr(report, "roles", None) or list(dict.fromkeys(report.table["role"])))
                 missing = [r for r in roles if r not in have]
                 if missing:
-                    raise InputError(f"roles {missing} are not in the report (it has {have})")
+                    raise InputError(f"roles {missing} are not in the report (it has {have}); leave them out of roles=")
             st = payload.grid_state(_Narrowed(report, roles), role, catalog=entries)
-            grid_traits = {k: st[k] for k in ("roles", "grid", "fields", "has_stats", "alpha", "matches", "role_matches")}
+            grid_traits = {k: st[k] for k in ("roles", "grid", "fields", "has_stats", "alpha", "matches", "role_matches",
+                                              "score_info")}
             first = st["role"]
         else:
             if scorer is None:
@@ -88,10 +91,13 @@ class Explorer(View, GridState, AttentionState):
                 chunk = None
             role_list = role_ids(roles)
             if role is not None and role not in role_list:
-                raise InputError(f"role {role!r} is not among the roles shown ({', '.join(role_list)})")
+                raise InputError(f"role {role!r} is not among the roles shown ({', '.join(role_list)}); choose one of "
+                                 "them, or add it to roles=")
             grid = np.full((len(role_list), 1, L, H), np.nan, dtype=np.float32)
+            # per-text scores are headlab's lift on this text (quick_scores, or hl.explore's streaming scorer)
             grid_traits = dict(roles=role_list, grid=grid, fields=["score"], has_stats=False, alpha=0.05,
-                               matches=payload.published_heads(entries, L, H), role_matches={})
+                               matches=payload.published_heads(entries, L, H), role_matches={},
+                               score_info=payload.score_info("lift", role_list))
             first = role or role_list[0]
         linked = payload.linked_entries(entries, grid_traits["roles"], L, H)
         super().__init__(
@@ -110,11 +116,14 @@ class Explorer(View, GridState, AttentionState):
                                    on_error=self._on_score_error)
             self._feed.first_batch()
             if not self._scored:
-                raise InputError("None of these roles applies to this text.")
+                raise InputError("None of these roles applies to this text: pass other roles= (e.g. the defaults), "
+                                 "or a text they apply to (block needs a pair, sep a [SEP]).")
             self._feed.start(background=background)
         self.on_msg(self._on_custom_msg)
         if selected is not None:
             self.selected = selected
+        self._thumbs = ThumbnailJob(self, att, L, H)
+        self._thumbs.start(background=background)
 
     # ------------------------------------------------------------ progressive scores
     def _on_scores(self, scores: dict, settled: list[str]) -> None:
@@ -122,7 +131,8 @@ class Explorer(View, GridState, AttentionState):
             roles, grid = list(self.roles), np.array(self.grid)
             for r, v in scores.items():
                 if v.shape != (self._L, self._H):
-                    raise InputError(f"the scorer gave role {r!r} shape {v.shape}, expected ({self._L}, {self._H})")
+                    raise InputError(f"the scorer gave role {r!r} shape {v.shape}, expected ({self._L}, {self._H}); "
+                                     "fix the scorer to return one float [n_layers, n_heads] array per role")
                 grid[roles.index(r), 0] = v
                 self._scored.add(r)
             gone = [r for r in settled if r not in self._scored]           # asked, not answered: does not apply
@@ -148,15 +158,17 @@ class Explorer(View, GridState, AttentionState):
         return self
 
     def _wait_background(self, timeout: float | None = None) -> bool:
+        thumbs = self._thumbs.wait(timeout)
         if self._feed is None:
-            return True
+            return thumbs
         try:
-            return self._feed.wait(timeout)
+            return self._feed.wait(timeout) and thumbs
         except Exception:   # noqa: BLE001 - the notice says what happened; the output shows the rest
             return True
 
     def _deferred(self) -> bool:
-        return bool(self._feed is not None and not self._feed.done.is_set()) or AttentionState._deferred(self)
+        return (bool(self._feed is not None and not self._feed.done.is_set()) or not self._thumbs.done.is_set()
+                or AttentionState._deferred(self))
 
     # ------------------------------------------------------------ catalogue
     def _relink(self) -> None:
@@ -171,7 +183,8 @@ class Explorer(View, GridState, AttentionState):
             return
         e = self._catalog_all.get(str(content.get("id")))
         if e is None:
-            raise InputError(f"no catalogue entry {content.get('id')!r} in this view")
+            raise InputError(f"no catalogue entry {content.get('id')!r} in this view; pass it in catalog= "
+                             "(hl.explore passes the whole catalogue)")
         self.send({"kind": "entry", "rid": content.get("rid"), "entry": e})
 
     @traitlets.observe("catalog")

@@ -181,8 +181,9 @@ def grid_picture(state: dict, roles_grid: np.ndarray | None) -> svg.Part | None:
     sig = roles_grid[r, fields.index("sig")] > 0 if "sig" in fields and state.get("has_stats") else None
     model = state.get("model_name") or "model"
     caption = f"{model}: {role}" + (" (scores on this text, no test)" if not state.get("has_stats") else "")
+    kinds = (state.get("score_info") or {}).get("kinds") or {}
     return svg.grid_part(scores, None if sig is None else np.nan_to_num(sig), caption=caption,
-                         selected=state.get("selected"))
+                         selected=state.get("selected"), kind=kinds.get(role, "own"))
 
 
 def arcs_picture(labels: list[str], rows: tuple[np.ndarray, np.ndarray], head: str, special, focus: int) -> svg.Part:
@@ -212,11 +213,12 @@ def report_bundle(report, role: str | None = None, *, catalog: list[dict] | None
     text/plain}``: the grid view of the report, drawn by the JupyterLab extension.
     """
     from headlab.views.codec import pack_array
-    from headlab.views.payload import grid_state
+    from headlab.views.payload import grid_dtype, grid_state
 
     st = grid_state(report, role, catalog=catalog, title=title)
     grid = st["grid"]
-    state = {"_view": "grid", **st, "grid": pack_array(grid, "float16"), "selected": None, "_static": True}
+    state = {"_view": "grid", **st, "grid": pack_array(grid, grid_dtype(grid, st["fields"])), "selected": None,
+             "grid_mode": "scores", "thumbs": None, "_static": True}
     doc = _doc("grid", state, {"heads_embedded": 0, "heads_total": 0, "how": ""})
     if budget_bytes is not None and _size(doc) > budget_bytes:
         doc["budget"]["how"] = "This report's grid is larger than the budget; open the report file instead."

@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from headlab.errors import InputError
+from headlab.views import scales
 from headlab.views.protocol import GRID_FIELDS, head_key
 from headlab.views.scoring import quick_scores  # noqa: F401  (its home before views/scoring.py)
 
@@ -21,7 +22,7 @@ def _nan_col(sub, name):
 
 
 def grid_from_table(table, roles: Sequence[str], n_layers: int, n_heads: int, alpha: float) -> np.ndarray:
-    """Report table -> float32 ``[R, 6, L, H]`` (score, ci_low, ci_high, p, q, sig); NaN = missing."""
+    """Report table -> float32 ``[R, 7, L, H]`` (score, ci_low, ci_high, p, q, sig, n); NaN = missing."""
     out = np.full((len(roles), len(GRID_FIELDS), n_layers, n_heads), np.nan, dtype=np.float32)
     for r, role in enumerate(roles):
         sub = table[table["role"] == role]
@@ -36,7 +37,7 @@ def grid_from_table(table, roles: Sequence[str], n_layers: int, n_heads: int, al
         else:
             sig = np.where(np.isfinite(q), (q < alpha).astype(np.float64), np.nan)
         cols = [_nan_col(sub, "score"), _nan_col(sub, "ci_low"), _nan_col(sub, "ci_high"),
-                _nan_col(sub, "p_value"), q, sig]
+                _nan_col(sub, "p_value"), q, sig, _nan_col(sub, "n")]
         for f, col in enumerate(cols):
             out[r, f, li[ok], hi[ok]] = col[ok]
     return out
@@ -51,14 +52,24 @@ def compact_fields(grid: np.ndarray, fields=GRID_FIELDS) -> tuple[np.ndarray, li
     return np.ascontiguousarray(grid[:, keep]), [fields[i] for i in keep]
 
 
+def grid_dtype(grid: np.ndarray, fields: Sequence[str] = GRID_FIELDS) -> str:
+    """How the grid travels: float16, unless its ``n`` field holds sample counts float16 cannot
+    hold exactly (above 2,048), which would print a wrong n; then float32."""
+    if "n" not in fields:
+        return "float16"
+    n = np.asarray(grid, dtype=np.float32)[:, list(fields).index("n")]
+    n = n[np.isfinite(n)]
+    return "float16" if not n.size or np.array_equal(n.astype(np.float16).astype(np.float32), n) else "float32"
+
+
 def grid_state(report, role: str | None = None, *, catalog: list[dict] | None = None, title: str = "") -> dict:
     """The synced traits of a HeadGrid of ``report`` (duck-typed, see ``HeadGrid``), grid as float32."""
     table = report.table
     roles = list(getattr(report, "roles", None) or list(dict.fromkeys(table["role"])))
     if not roles:
-        raise InputError("the report has no roles to show")
+        raise InputError("the report has no roles to show; run m.roles(...) with at least one role that applies")
     if role is not None and role not in roles:
-        raise InputError(f"unknown role {role!r}; this report has {', '.join(roles)}")
+        raise InputError(f"unknown role {role!r}; choose one this report has: {', '.join(roles)}")
     L, H = int(report.n_layers), int(report.n_heads)
     alpha = float(getattr(report, "alpha", 0.05))
     grid, fields = compact_fields(grid_from_table(table, roles, L, H, alpha))
@@ -66,7 +77,53 @@ def grid_state(report, role: str | None = None, *, catalog: list[dict] | None = 
     matches, role_matches = report_matches(table, entries, published_heads(entries, L, H))
     return dict(title=title, n_layers=L, n_heads=H, model_name=str(getattr(report, "model_name", "") or ""),
                 roles=roles, role=role or roles[0], grid=grid, fields=fields, has_stats="q" in fields, alpha=alpha,
-                matches=matches, role_matches=role_matches, highlight=[], highlight_label="", pending=[], notice="")
+                matches=matches, role_matches=role_matches, highlight=[], highlight_label="", pending=[], notice="",
+                score_info=report_score_info(report, roles))
+
+
+def _method_of(report) -> str:
+    """``report.method``, or the table's ``method`` column when every row agrees; "" when unknown."""
+    method = getattr(report, "method", None)
+    if isinstance(method, str) and method:
+        return method
+    table = getattr(report, "table", None)
+    if table is not None and "method" in getattr(table, "columns", ()):
+        values = {str(v) for v in table["method"].dropna().unique()}
+        if len(values) == 1:
+            return values.pop()
+    return ""
+
+
+def role_descriptions(roles: Sequence[str]) -> dict[str, str]:
+    """Role id -> the role registry's one-line description of its sieve ("" for unregistered roles)."""
+    from headlab import roles as registry
+
+    out = {}
+    for r in roles:
+        try:
+            out[r] = registry.get(r).description
+        except Exception:  # noqa: BLE001 - a report may carry a role this session has not registered
+            out[r] = ""
+    return out
+
+
+def score_info(method: str, roles: Sequence[str], *, correction: str = "", ci_level: float = 0.95) -> dict:
+    """What the grid's numbers mean (keys ``protocol.SCORE_INFO_KEYS``): the method, each role's
+    colour-scale kind (``scales.score_kind``), the registry's description of each role's sieve,
+    how q was adjusted and the CI's level."""
+    roles = list(roles)
+    return {"method": method or "", "kinds": {r: scales.score_kind(method, r) for r in roles},
+            "descriptions": role_descriptions(roles), "correction": correction or "",
+            "ci_level": float(ci_level)}
+
+
+def report_score_info(report, roles: Sequence[str]) -> dict:
+    """``score_info`` of a report-like object, from its method and provenance when it has them."""
+    prov = getattr(report, "provenance", None)
+    prov = prov if isinstance(prov, dict) else {}
+    ci = prov.get("ci") if isinstance(prov.get("ci"), dict) else {}
+    return score_info(_method_of(report), roles, correction=str(prov.get("correction") or ""),
+                      ci_level=float(ci.get("level", 0.95)))
 
 
 def grid_from_scores(scores: dict, n_layers: int, n_heads: int) -> tuple[list[str], np.ndarray]:
@@ -76,7 +133,8 @@ def grid_from_scores(scores: dict, n_layers: int, n_heads: int) -> tuple[list[st
     for r, role in enumerate(roles):
         m = np.asarray(scores[role], dtype=np.float32)
         if m.shape != (n_layers, n_heads):
-            raise InputError(f"scores for role {role!r} have shape {m.shape}, expected ({n_layers}, {n_heads})")
+            raise InputError(f"scores for role {role!r} have shape {m.shape}, expected ({n_layers}, {n_heads}); "
+                             "pass one [n_layers, n_heads] array per role")
         out[r, 0] = m
     return roles, out
 

@@ -3,7 +3,9 @@
 Everything the two sides must agree on lives here and in its TypeScript twin, and
 ``tests/unit/test_protocol.py`` holds them to each other: the synced trait names of every view,
 the custom messages (a pattern request and its two possible replies), the key of a head in
-every ``{head: ...}`` map, and the grid's fields.
+every ``{head: ...}`` map, the grid's fields, what the numbers mean (``score_info``: each
+role's colour-scale kind and sieve description, the q correction, the CI level) and the pooled
+patterns of the grid's thumbnails (``thumbs``).
 
 Messages (``model.send`` from the page, ``widget.send`` from the kernel)::
 
@@ -33,8 +35,8 @@ from __future__ import annotations
 
 from headlab.head_names import head_label
 
-__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "PAYLOAD_KEYS", "BUDGET_KEYS", "SPARSE_FIELDS", "GRID_FIELDS", "TRAITS",
-           "MESSAGES", "head_key"]
+__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "PAYLOAD_KEYS", "BUDGET_KEYS", "SPARSE_FIELDS", "GRID_FIELDS",
+           "SCORE_INFO_KEYS", "THUMB_KEYS", "GRID_MODES", "TRAITS", "MESSAGES", "head_key"]
 
 #: the mime type of headlab's kernel-free payload (rendered by the JupyterLab extension)
 MIME_TYPE = "application/vnd.headlab.v1+json"
@@ -46,12 +48,25 @@ BUDGET_KEYS = ["heads_embedded", "heads_total", "how"]
 SPARSE_FIELDS = ["n", "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min",
                  "counts", "keys", "weights", "scale"]
 
-#: the fields of the grid array ``[roles, fields, layers, heads]``, in order
-GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig"]
+#: the fields of the grid array ``[roles, fields, layers, heads]``, in order (``n``: samples the
+#: role applied to, the samples its test and CI used)
+GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig", "n"]
+#: keys of the grid's ``score_info``: what the numbers mean, so the page can say it where they are.
+#: ``method`` (lift, pande, probe, compare, or ""), ``kinds`` (role -> colour scale kind, see
+#: ``views/scales.py``), ``descriptions`` (role -> the registry's one-line sieve description),
+#: ``correction`` (how q was adjusted, e.g. fdr_bh) and ``ci_level`` (e.g. 0.95)
+SCORE_INFO_KEYS = ["method", "kinds", "descriptions", "correction", "ci_level"]
+#: keys of the grid's ``thumbs``: every head's pattern pooled into at most 16 x 16 blocks of
+#: ``block`` tokens, uint8 ``[L, H, S, S]``, value = byte / 255 = the share of a query block's
+#: attention on a key block (``views/thumbnails.py``)
+THUMB_KEYS = ["shape", "dtype", "buf", "block"]
+#: what a grid's cells show: each head's score for the role, or each head's attention pattern
+GRID_MODES = ["scores", "patterns"]
 
 _COMMON = ["_view", "title"]
 _GRID = ["n_layers", "n_heads", "model_name", "roles", "role", "grid", "fields", "has_stats", "alpha",
-         "matches", "role_matches", "selected", "highlight", "highlight_label", "pending", "notice"]
+         "matches", "role_matches", "selected", "highlight", "highlight_label", "pending", "notice",
+         "score_info", "grid_mode", "thumbs"]
 _ATTENTION = ["tokens", "units", "special", "heads", "mode", "level", "top_k", "threshold", "focus_token", "direction"]
 
 #: synced trait names per view (``_view`` value -> names); the TypeScript interfaces list the same

@@ -21,6 +21,7 @@ import numpy as np
 
 from headlab.errors import InputError, MissingExtraError
 from headlab.roles import resolve, sieve_for
+from headlab.views.thumbnails import held_weights
 
 __all__ = ["quick_scores", "lift_many", "role_ids", "ScoreFeed", "QUICK_MAX_TOKENS"]
 
@@ -32,7 +33,7 @@ Scorer = Callable[[list], "Mapping[str, np.ndarray] | Iterable[Mapping[str, np.n
 
 
 def _shape(att) -> tuple[int, int]:
-    w = getattr(att, "weights", None)
+    w = held_weights(att)
     if w is not None:
         return int(w.shape[0]), int(w.shape[1])
     return int(att.n_layers), int(att.n_heads)
@@ -40,8 +41,17 @@ def _shape(att) -> tuple[int, int]:
 
 def _layer(att, l: int) -> np.ndarray:
     """float32 ``[H, T, T]`` of layer ``l``: a view of ``.weights`` when the input is held in memory."""
-    w = getattr(att, "weights", None)
+    w = held_weights(att)
     return w[l] if w is not None else np.asarray(att.layer(l), dtype=np.float32)
+
+
+def _dense_sieve(res, T: int) -> np.ndarray:
+    """bool ``[T, T]`` of a sieve result: structured shapes (``Band``, ``Keys``, ...) are expanded,
+    a bare matrix is taken as it is (the quick scores only run up to ``QUICK_MAX_TOKENS``)."""
+    sieve = getattr(res, "sieve", res)
+    if callable(getattr(sieve, "dense", None)):
+        return np.asarray(sieve.dense(T), dtype=bool)
+    return np.asarray(sieve, dtype=bool)
 
 
 def lift_many(att, sieves: Mapping, causal: bool) -> dict[str, np.ndarray]:
@@ -63,7 +73,7 @@ def lift_many(att, sieves: Mapping, causal: bool) -> dict[str, np.ndarray]:
     seg_role, seg_query, starts, q_all, k_all, s, elig_w = [], [], [], [], [], [], []
     offset = 0
     for r, rid in enumerate(ids):
-        S = np.asarray(sieves[rid].sieve, dtype=bool) & V
+        S = _dense_sieve(sieves[rid], T) & V
         q, k = np.nonzero(S)                                           # row-major: grouped by query
         s_r = S.sum(-1).astype(np.float64)
         rows, first = np.unique(q, return_index=True)

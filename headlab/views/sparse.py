@@ -105,7 +105,7 @@ def sparse_pattern(att, layer: int, head: int, *, mass: float = DEFAULT_MASS, k_
     if not 0 < mass <= 1:
         raise InputError(f"mass must be in (0, 1], got {mass!r}; e.g. mass=0.9 keeps 90% of each row.")
     if not 1 <= int(k_max) <= 255:
-        raise InputError(f"k_max must be a whole number from 1 to 255, got {k_max!r}.")
+        raise InputError(f"k_max must be a whole number from 1 to 255, got {k_max!r}; pass e.g. k_max=64.")
     T = len(att.tokens)
     keys, w = att.top_k(layer, head, min(int(k_max), T))
     return sparse_rows(keys, w, T, mass=mass, k_max=k_max)
@@ -133,7 +133,7 @@ def pack_sparse(p: SparsePattern, encoding: str = "uint8") -> dict:
     if encoding == "float16":
         return {**head, "counts": memoryview(np.ascontiguousarray(p.counts, np.uint8)), "keys": memoryview(keys),
                 "weights": memoryview(np.ascontiguousarray(p.weights, "<f2")), "scale": memoryview(b"")}
-    raise InputError(f"encoding must be 'uint8' or 'float16', not {encoding!r}")
+    raise InputError(f"encoding must be 'uint8' or 'float16', not {encoding!r}; pass one of these")
 
 
 def unpack_sparse(d: dict) -> SparsePattern:
@@ -142,7 +142,8 @@ def unpack_sparse(d: dict) -> SparsePattern:
     counts = np.frombuffer(bytes(d["counts"]), np.uint8).copy()
     keys = np.frombuffer(bytes(d["keys"]), "<u2" if d["key_dtype"] == "uint16" else "<i4").astype(np.int32)
     if counts.size != n or keys.size != int(counts.sum()):
-        raise InputError("the packed pattern is inconsistent (counts, keys and weights disagree)")
+        raise InputError("the packed pattern is inconsistent (counts, keys and weights disagree); "
+                         "re-run the cell to send it again")
     if d["weight_dtype"] == "uint8":
         scale = np.frombuffer(bytes(d["scale"]), "<f2").astype(np.float32)
         q = np.frombuffer(bytes(d["weights"]), np.uint8).astype(np.float32)
@@ -150,9 +151,10 @@ def unpack_sparse(d: dict) -> SparsePattern:
     elif d["weight_dtype"] == "float16":
         weights = np.frombuffer(bytes(d["weights"]), "<f2").astype(np.float32)
     else:
-        raise InputError(f"unknown weight encoding {d['weight_dtype']!r}")
+        raise InputError(f"unknown weight encoding {d['weight_dtype']!r}; use uint8 or float16 (pack_sparse writes them)")
     if counts.size != n or keys.size != int(counts.sum()) or weights.size != keys.size:
-        raise InputError("the packed pattern is inconsistent (counts, keys and weights disagree)")
+        raise InputError("the packed pattern is inconsistent (counts, keys and weights disagree); "
+                         "re-run the cell to send it again")
     return SparsePattern(n=n, counts=counts, keys=keys, weights=weights.astype(np.float32),
                          mass=float(d["mass"]), k_max=int(d["k_max"]))
 

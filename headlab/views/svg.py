@@ -4,7 +4,8 @@ nbconvert's HTML, GitHub's notebook viewer and VS Code show this picture of a vi
 the role on display (significant heads dotted) and the arcs of the selected head. The SVG holds
 no script, no link and no external reference; every token and label is escaped text (and
 characters XML cannot hold are dropped), so a token such as ``<img src=x onerror=alert(1)>``
-is drawn, never run. Colours are the live grid's: viridis over the role's finite range.
+is drawn, never run. Colours are the live grid's and the report's (``views/scales.py``); arcs
+end in an arrowhead at the key they point to.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from headlab.views.scales import NAN_COLOUR, viridis
+from headlab.views import scales
 
 __all__ = ["escape", "grid_part", "arcs_part", "lines_part", "document", "Part"]
 
@@ -23,6 +24,8 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
 #: tokens drawn in the arcs picture (a window around the focus on long inputs)
 MAX_UNITS = 40
+#: what the arcs mean (the live view's legend says the same, js/src/arcs.ts)
+ARC_LEGEND = "arc: from a query token to the key it attends to (arrowhead at the key); above: earlier keys, below: later keys"
 
 Part = tuple[str, float, float]     # (svg elements, width, height)
 
@@ -43,31 +46,32 @@ def _num(v: float) -> str:
 
 
 def grid_part(scores: np.ndarray, sig: np.ndarray | None = None, *, caption: str = "",
-              selected: Sequence[int] | None = None) -> Part:
+              selected: Sequence[int] | None = None, kind: str = "own") -> Part:
     """Layers x heads cells of one role (``scores`` float ``[L, H]``, NaN = missing), a white or
-    black dot on significant heads (``sig`` bool ``[L, H]``), the selected head outlined."""
+    black dot on significant heads (``sig`` bool ``[L, H]``), the selected head outlined.
+
+    Colours are the shared scale (``views/scales.py``) of the role's ``kind``: a lift of 0.3 is
+    the same colour here, in the live grid and in the HTML report; ``own`` spans the role's
+    values and the legend says so."""
     scores = np.asarray(scores, dtype=np.float64)
     L, H = scores.shape
     c = max(10, min(24, 480 // max(1, H)))
     left, top = 34, 34
-    finite = scores[np.isfinite(scores)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    span = hi - lo
+    lo, hi = scales.domain(kind, scores.ravel())
     out = [f'<text x="0" y="14" font-size="13" font-weight="600">{escape(caption)}</text>']
     for h in range(0, H, 4 if H > 16 else 1):
         out.append(f'<text x="{_num(left + h * c + c / 2)}" y="{top - 5}" font-size="9" text-anchor="middle" '
-                   f'fill="#666">{h}</text>')
+                   f'fill="#555">{h}</text>')
     for l in range(L):
         out.append(f'<text x="{left - 5}" y="{_num(top + l * c + c / 2 + 3)}" font-size="9" text-anchor="end" '
-                   f'fill="#666">L{l}</text>')
+                   f'fill="#555">L{l}</text>')
         for h in range(H):
             v = scores[l, h]
-            fill = viridis((v - lo) / span if span > 0 else 0.5) if math.isfinite(v) else NAN_COLOUR
+            fill = scales.colour(v if math.isfinite(v) else None, lo, hi)
             x, y = left + h * c, top + l * c
             out.append(f'<rect x="{x}" y="{y}" width="{c - 1}" height="{c - 1}" fill="{fill}"/>')
             if sig is not None and bool(sig[l, h]) and math.isfinite(v):
-                t = (v - lo) / span if span > 0 else 0.5
-                dot = "#000" if t > 0.6 else "#fff"
+                dot = "#000" if _luminance(fill) > 0.179 else "#fff"
                 out.append(f'<circle cx="{_num(x + (c - 1) / 2)}" cy="{_num(y + (c - 1) / 2)}" '
                            f'r="{_num(max(2, c * 0.16))}" fill="{dot}"/>')
     if selected is not None:
@@ -75,11 +79,26 @@ def grid_part(scores: np.ndarray, sig: np.ndarray | None = None, *, caption: str
         out.append(f'<rect x="{left + h * c - 1}" y="{top + l * c - 1}" width="{c + 1}" height="{c + 1}" '
                    'fill="none" stroke="#000" stroke-width="2.5"/>')
     legend_y = top + L * c + 16
+    x = left
+    if lo < 0:                                    # the below-zero ramp, from lo (left) up to just below 0
+        for i in range(10):
+            out.append(f'<rect x="{x + i * 5}" y="{legend_y - 9}" width="5.5" height="9" '
+                       f'fill="{scales.negative(1 - i / 9)}"/>')
+        x += 50
     for i in range(20):
-        out.append(f'<rect x="{left + i * 7}" y="{legend_y - 9}" width="7.5" height="9" fill="{viridis(i / 19)}"/>')
-    note = f"{_fmt(lo)} … {_fmt(hi)}" + ("   ● significant" if sig is not None and np.any(sig) else "")
-    out.append(f'<text x="{left + 146}" y="{legend_y}" font-size="10" fill="#444">{escape(note)}</text>')
-    return "\n".join(out), max(left + H * c + 4, left + 320), legend_y + 8
+        out.append(f'<rect x="{x + i * 7}" y="{legend_y - 9}" width="7.5" height="9" fill="{scales.viridis(i / 19)}"/>')
+    note = (f"{_fmt(lo)} … {'0 … ' if lo < 0 else ''}{_fmt(hi)}"
+            + ("  (range of this role)" if kind not in scales.FIXED_DOMAINS else "")
+            + ("   ● significant" if sig is not None and np.any(sig) else ""))
+    out.append(f'<text x="{x + 146}" y="{legend_y}" font-size="10" fill="#444">{escape(note)}</text>')
+    return "\n".join(out), max(left + H * c + 4, x + 420), legend_y + 8
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb`` (0.179: where black and white text read equally well)."""
+    chans = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in chans]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
 def _fmt(v: float) -> str:
@@ -112,11 +131,15 @@ def arcs_part(labels: Sequence[str], edges: Sequence[tuple[int, int, float]], *,
         y0 = y + side * 9
         out.append(f'<path d="M{_num(xs[q])},{_num(y0)} C{_num(xs[q])},{_num(y0 + side * h)} '
                    f'{_num(xs[k])},{_num(y0 + side * h)} {_num(xs[k])},{_num(y0)}" {style}/>')
+        # the arc arrives vertically at its key: an arrowhead pointing at the key token
+        out.append(f'<path class="arrow" d="M{_num(xs[k] - 3)},{_num(y0 + side * 5)} L{_num(xs[k])},{_num(y0)} '
+                   f'L{_num(xs[k] + 3)},{_num(y0 + side * 5)} Z" fill="#0072B2" fill-opacity="{0.35 + 0.65 * t:.2f}"/>')
     for i, lab in enumerate(labels):
         fill = "#999" if (first + i) in special else "#222"
         out.append(f'<text x="{_num(xs[i])}" y="{_num(y + 4)}" font-size="11" text-anchor="middle" '
                    f'font-family="monospace" fill="{fill}">{escape(_short(lab))}</text>')
-    return "\n".join(out), cur + 12, y + down + 22
+    out.append(f'<text x="0" y="{_num(y + down + 30)}" font-size="10" fill="#444">{escape(ARC_LEGEND)}</text>')
+    return "\n".join(out), max(cur + 12, 6.0 * len(ARC_LEGEND)), y + down + 36
 
 
 def lines_part(lines: Sequence[str], *, caption: str = "") -> Part:

@@ -24,7 +24,8 @@ from typing import Iterable
 
 import traitlets
 
-from headlab.views import payload, svg
+from headlab.errors import InputError
+from headlab.views import payload, svg, thumbnails
 from headlab.views.attention_view import MAX_OVERLAY, AttentionView
 from headlab.views.base import GridState, View
 from headlab.views.explorer import Explorer, explore
@@ -43,15 +44,23 @@ class HeadGrid(View, GridState):
     ``ci_low``, ``ci_high``, ``p_value``, ``q_value``, ``significant``), ``.roles``,
     ``.n_layers``, ``.n_heads``, ``.alpha``, ``.model_name``. ``catalog`` is the list of
     catalogue summaries to name published heads with (``rep.show()`` passes them); without it,
-    tooltips show the catalogue ids from the report's ``published`` column.
+    tooltips show the catalogue ids from the report's ``published`` column. ``attention``: an
+    ``Attention`` of the same model on one text; the grid then offers a *patterns* mode, each
+    cell a thumbnail of that head's attention on the text (``grid_mode = "patterns"``).
     """
 
     def __init__(self, report, role: str | None = None, *, catalog: list[dict] | None = None, title: str = "",
-                 bundle_bytes: int | None = None, **kwargs):
+                 attention=None, grid_mode: str = "scores", bundle_bytes: int | None = None, **kwargs):
         st = payload.grid_state(report, role, catalog=catalog, title=title)
         first = st.pop("role")
-        super().__init__(_view="grid", bundle_bytes=bundle_bytes, **st, **kwargs)
+        super().__init__(_view="grid", bundle_bytes=bundle_bytes, grid_mode=grid_mode, **st, **kwargs)
         self.role = first
+        if attention is not None:
+            L, H = thumbnails.attention_shape(attention)
+            if (L, H) != (self.n_layers, self.n_heads):
+                raise InputError(f"the attention has {L} x {H} heads, the report {self.n_layers} x {self.n_heads}: "
+                                 "pass the attention of the report's model")
+            thumbnails.ThumbnailJob(self, attention, L, H).start(background=False)
 
     def _summary(self) -> str:
         return f"HeadGrid({self._grid_summary()})"

@@ -92,6 +92,9 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   const matrixState: MatrixState = { zoom: 64, r0: 0, c0: 0, centredOn: -1 };
   let layout: { key: string; strip: HeatStrip; box: HTMLElement; legend: HTMLElement; arcs: HTMLElement; pick: (i: number) => void; focus: number } | null = null;
   let seq = 0;
+  // the pinned token (unit index; Enter or click pins it, Escape unpins): its edges stay shown
+  let pinned: number | null = null;
+  let pinnedKey = "";
 
   function units(): { list: Unit[]; word: boolean } {
     const u = model.get("units") ?? [];
@@ -137,6 +140,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
 
   async function refresh() {
     const my = ++seq;
+    tip.hide();                 // what it pointed at is about to be redrawn (a new mode, head or focus)
     syncControls();
     const heads: Head[] = model.get("heads") ?? [];
     body.dataset.heads = heads.map(([l, h]) => headKey(l, h)).join(",");
@@ -181,9 +185,14 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     body.dataset.focus = String(focus);
     kept.textContent = keptLine(pats);
     const pick = (i: number) => pickUnit(i, list, word);
+    // a pin belongs to one text at one level; keyboard focus inside the view comes back after a redraw
+    const unitsKey = `${word}:${n}`;
+    if (unitsKey !== pinnedKey) { pinned = null; pinnedKey = unitsKey; }
+    const refocus = root.contains(document.activeElement) && !!document.activeElement?.classList.contains("headlab-hit");
     const edgeView = (container: HTMLElement, idle: () => string): EdgeView => ({
       body: container, info, signal, labels, special, heads, onPick: pick, idle,
       setExport: (s) => { currentSvg = s; },
+      pinned: () => pinned, onPin: (i) => { pinned = i; root.dataset.pinned = i === null ? "" : String(i); }, refocus,
     });
     const drawEdges = (container: HTMLElement, lo: number, hi: number, lines: boolean, prefix = "") => {
       const c = chooseEdges(mats, lo, hi, topK, threshold, Math.max(40, 2 * (hi - lo)));
@@ -252,9 +261,16 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   const traits = ["heads", "mode", "level", "top_k", "threshold", "units", "special", "focus_token", "direction"];
   for (const t of traits) model.on(`change:${t}`, onChange);
   model.on("change:tokens", onTokens);
+  // A matrix is painted over the page's background (and labelled in its text colour): repaint it
+  // when JupyterLab switches between the light and the dark theme.
+  const themeWatch = typeof MutationObserver === "undefined" ? null : new MutationObserver(() => {
+    if (body.dataset.mode === "matrix") void refresh();
+  });
+  themeWatch?.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
   void refresh();
   return () => {
     for (const t of traits) model.off(`change:${t}`, onChange);
     model.off("change:tokens", onTokens);
+    themeWatch?.disconnect();
   };
 }

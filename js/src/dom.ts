@@ -1,6 +1,8 @@
 // Small DOM helpers. Text from users, tokenizers or data files only ever goes through
 // textContent (or SVG text nodes); nothing here parses HTML.
 
+import type { TipLine } from "./explain";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 export function html<K extends keyof HTMLElementTagNameMap>(
@@ -26,7 +28,32 @@ export function clear(e: Element): void {
   while (e.firstChild) e.removeChild(e.firstChild);
 }
 
-/** A floating tooltip inside `root` (which is position: relative). */
+
+/** Where a tooltip goes, in page (client) pixels, given the box of what it explains. */
+export interface Box { left: number; top: number; right: number; bottom: number }
+
+/**
+ * The tooltip's top-left corner for an anchor box: its corner sits 3 px inside the anchor's
+ * bottom-right corner, so the tooltip always touches what it explains; flipped to the left when
+ * it would leave the container (width `room`), and above when it would leave the container's
+ * bottom. Coordinates are relative to the container's top-left (`origin`).
+ */
+export function tipPosition(anchor: Box, origin: { left: number; top: number }, size: { w: number; h: number },
+                            room: { w: number; h: number }): { x: number; y: number } {
+  const inset = 3;
+  let x = anchor.right - inset - origin.left;
+  if (x + size.w > room.w) x = Math.max(0, anchor.left + inset - origin.left - size.w);
+  let y = anchor.bottom - inset - origin.top;
+  if (room.h > 0 && y + size.h > room.h && anchor.top + inset - origin.top - size.h >= 0)
+    y = anchor.top + inset - origin.top - size.h;
+  return { x, y };
+}
+
+/**
+ * A floating tooltip. It is positioned against its offset parent (the nearest positioned
+ * ancestor: `.headlab-root` in a notebook), whatever element created it, so it appears where
+ * the pointer is even when its creator sits 300 px down the view.
+ */
 export class Tooltip {
   el: HTMLDivElement;
   constructor(private root: HTMLElement) {
@@ -34,16 +61,32 @@ export class Tooltip {
     this.el.hidden = true;
     root.appendChild(this.el);
   }
-  show(lines: string[], clientX: number, clientY: number): void {
+  private fill(lines: TipLine[]): void {
     clear(this.el);
-    lines.forEach((l, i) => this.el.appendChild(html("div", i === 0 ? "headlab-tooltip-title" : "", l)));
+    lines.forEach((l, i) => {
+      const [text, cls] = typeof l === "string" ? [l, ""] : l;
+      this.el.appendChild(html("div", i === 0 ? "headlab-tooltip-title" : cls, text));
+    });
     this.el.hidden = false;
-    const r = this.root.getBoundingClientRect();
-    const w = this.el.offsetWidth || 200;
-    let x = clientX - r.left + 14;
-    if (x + w > r.width) x = Math.max(0, clientX - r.left - w - 14);
+  }
+  private place(anchor: Box): void {
+    const parent = (this.el.offsetParent as HTMLElement | null) ?? this.root;
+    const r = parent.getBoundingClientRect();
+    const origin = { left: r.left - parent.scrollLeft + parent.clientLeft, top: r.top - parent.scrollTop + parent.clientTop };
+    const size = { w: this.el.offsetWidth || 200, h: this.el.offsetHeight || 40 };
+    const { x, y } = tipPosition(anchor, origin, size, { w: Math.max(parent.clientWidth, r.width), h: 0 });
     this.el.style.left = `${x}px`;
-    this.el.style.top = `${clientY - r.top + 14}px`;
+    this.el.style.top = `${y}px`;
+  }
+  /** Show `lines` beside the pointer at (clientX, clientY): the anchor is a 20 px box around it. */
+  show(lines: TipLine[], clientX: number, clientY: number): void {
+    this.fill(lines);
+    this.place({ left: clientX - 10, top: clientY - 10, right: clientX + 10, bottom: clientY + 10 });
+  }
+  /** Show `lines` at the corner of the element they explain (a grid cell, a matrix cell). */
+  showAt(lines: TipLine[], box: Box): void {
+    this.fill(lines);
+    this.place(box);
   }
   hide(): void { this.el.hidden = true; }
 }

@@ -7,16 +7,22 @@ import { mountAttention } from "./attention";
 import { mountGrid } from "./grid";
 import { toggleHead } from "./layout";
 import { PatternStore } from "./patterns";
+import { ciText, scoreName } from "./explain";
 import { fmt } from "./scales";
 import { headKey, type AnyModel, type CatalogEntry, type Head } from "./protocol";
 
-export interface RoleRank { role: string; score: number; rank: number; of: number; sig: boolean }
+export interface RoleRank { role: string; score: number; rank: number; of: number; sig: boolean; ci_low: number; ci_high: number; n: number }
 
-/** For one head: each role's score, its rank among all heads (1 = highest) and significance. */
+/**
+ * For one head: each role's score, its rank among all heads (1 = highest) and significance,
+ * ordered by effect size (the score, largest first), never by p or q: with hundreds of samples
+ * almost every q is tiny, so q says whether an effect is there, not how large it is.
+ */
 export function headRoleRanks(all: Float32Array, shape: number[], fields: string[], roles: string[], l: number, h: number): RoleRank[] {
   const [R, F, L, H] = shape;
   const n = L * H, i = l * H + h;
-  const fi = fields.indexOf("score"), si = fields.indexOf("sig");
+  const at = (r: number, f: string) => { const fi = fields.indexOf(f); return fi < 0 ? NaN : all[(r * F + fi) * n + i]; };
+  const fi = fields.indexOf("score");
   const out: RoleRank[] = [];
   for (let r = 0; r < R; r++) {
     const base = (r * F + fi) * n;
@@ -24,10 +30,15 @@ export function headRoleRanks(all: Float32Array, shape: number[], fields: string
     if (!Number.isFinite(v)) continue;
     let rank = 1, of = 0;
     for (let j = 0; j < n; j++) { const w = all[base + j]; if (Number.isFinite(w)) { of++; if (w > v) rank++; } }
-    const sig = si >= 0 && all[(r * F + si) * n + i] > 0;
-    out.push({ role: roles[r] ?? String(r), score: v, rank, of, sig });
+    out.push({ role: roles[r] ?? String(r), score: v, rank, of, sig: at(r, "sig") > 0, ci_low: at(r, "ci_low"), ci_high: at(r, "ci_high"), n: at(r, "n") });
   }
-  return out.sort((a, b) => Number(b.sig) - Number(a.sig) || a.rank - b.rank);
+  return out.sort((a, b) => b.score - a.score || Number(b.sig) - Number(a.sig) || a.rank - b.rank);
+}
+
+/** One line of the head card: "local 0.42 [0.38, 0.46] ● significant · rank 1 of 72". */
+export function rankLine(r: RoleRank, hasStats: boolean): string {
+  const ci = hasStats ? ` ${ciText(r.ci_low, r.ci_high, r.n)}` : "";
+  return `${r.role} ${fmt(r.score)}${ci}${r.sig ? " ● significant" : ""} · rank ${r.rank} of ${r.of} heads`;
 }
 
 /** Every entry the picker offers: the index ([id, name, stage]) plus any synced entry it lacks. */
@@ -98,11 +109,19 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
       if (fits?.length) headInfo.appendChild(html("div", "", `As ${model.get("role")}: consistent with ${fits.join(", ")}`));
       const g = model.get("grid");
       if (g) {
-        const ranks = headRoleRanks(decodePacked(g), g.shape, model.get("fields"), model.get("roles") ?? [], l, h).slice(0, 4);
-        const ul = html("ul", "headlab-list");
-        for (const r of ranks)
-          ul.appendChild(html("li", r.sig ? "is-sig" : "", `${r.role}: ${fmt(r.score)} (rank ${r.rank}/${r.of})${r.sig ? " ● significant" : ""}`));
-        headInfo.append(html("div", "headlab-sub", model.get("has_stats") ? "Roles (report)" : "Roles on this text"), ul);
+        const hasStats = !!model.get("has_stats");
+        const all = headRoleRanks(decodePacked(g), g.shape, model.get("fields"), model.get("roles") ?? [], l, h);
+        const ranks = all.slice(0, 5);
+        const ul = html("ul", "headlab-list headlab-role-ranks");
+        for (const r of ranks) ul.appendChild(html("li", r.sig ? "is-sig" : "", rankLine(r, hasStats), { "data-role": r.role }));
+        const name = scoreName(model.get("score_info")?.kinds?.[ranks[0]?.role ?? ""], model.get("score_info")?.method);
+        headInfo.append(
+          html("div", "headlab-sub", hasStats ? `Roles by effect size (${name}), largest first` : `Roles on this text by ${name}, largest first`),
+          html("div", "headlab-muted headlab-rank-note", hasStats
+            ? "Ranked by the score, not by p or q: with many samples almost every q is tiny, so q says whether an effect is there, not how large it is."
+            : "One text: no test; the scores are this text's."),
+          ul);
+        if (all.length > ranks.length) headInfo.appendChild(html("div", "headlab-muted", `… ${all.length - ranks.length} more role(s) with lower scores`));
         const strong = ranks.filter((r) => r.sig || r.rank <= 3).map((r) => r.role);
         const rel = entriesForRoles(entries, strong).slice(0, 6);
         if (rel.length) {
@@ -143,7 +162,7 @@ export function mountExplorer(model: AnyModel, host: HTMLElement, signal: AbortS
     model.save_changes();
   }
   entrySel.addEventListener("change", () => pickEntry(entrySel.value), { signal });
-  const traits = ["catalog", "catalog_index", "catalog_heads", "entry", "selected", "matches", "grid", "role"];
+  const traits = ["catalog", "catalog_index", "catalog_heads", "entry", "selected", "matches", "grid", "role", "score_info"];
   for (const t of traits) model.on(`change:${t}`, drawSide);
   drawSide();
   return () => { offGrid(); offAtt(); for (const t of traits) model.off(`change:${t}`, drawSide); };

@@ -2,10 +2,10 @@
 // overview (each pixel the strongest weight of a block, so no sharp edge disappears when
 // shrunk) beside a zoomable detail window labelled with its tokens. Rows are queries.
 
-import { Tooltip, html, svg } from "./dom";
+import { Tooltip, backgroundOf, html, svg } from "./dom";
 import { cellAt, matrixCell } from "./layout";
 import { headKey, type Head } from "./protocol";
-import { fmt, headColor, hexToRgb, mix, viridis, type RGB } from "./scales";
+import { fmt, headColor, hexToRgb, mix, parseCssColour, rgbToHex, viridis, type RGB } from "./scales";
 import { blockMax, denseOf, maxWeight, windowAround, type Sparse } from "./sparse";
 
 /** Inputs up to this many units are drawn whole, one cell per entry. */
@@ -25,11 +25,18 @@ export interface MatrixView {
   setExport: (s: SVGSVGElement | null) => void;
 }
 
-/** Colour of one cell: viridis for one head; with several, the strongest head's colour over white. */
-function painter(pats: Sparse[]) {
+/** The page's background under the view (the theme's: white in light, near-black in dark). */
+export function themeBackground(e: Element): RGB {
+  return parseCssColour(backgroundOf(e)) ?? [255, 255, 255];
+}
+
+/**
+ * Colour of one cell: viridis for one head; with several, the strongest head's colour blended
+ * over the theme's background `bg` (so the dark theme does not get a white matrix).
+ */
+export function painter(pats: Sparse[], bg: RGB = [255, 255, 255]) {
   const max = pats.map((p) => maxWeight(p) || 1);
   const cols = pats.map((_, i) => hexToRgb(headColor(i)));
-  const bg: RGB = [255, 255, 255];
   return (vals: number[]): RGB => {
     if (vals.length === 1) return viridis(vals[0] / max[0]);
     let best = 0, bv = -1;
@@ -58,27 +65,39 @@ function drawWhole(v: MatrixView, pats: Sparse[]) {
   const n = pats[0].n;
   const mats = pats.map(denseOf);
   const cell = matrixCell(n);
-  const canvas = html("canvas", "headlab-matrix", undefined, { width: String(n), height: String(n), "aria-label": `attention matrix, ${n} by ${n}, rows are queries` });
+  const canvas = html("canvas", "headlab-matrix", undefined, {
+    width: String(n), height: String(n), tabindex: "0", role: "img",
+    "aria-label": `attention matrix, ${n} by ${n}, rows are queries; arrow keys move between cells, Enter focuses the row's token`,
+  });
   const size = n * cell;
   canvas.style.width = `${size}px`;
   canvas.style.height = `${size}px`;
+  const bg = themeBackground(v.body);
   const ctx = canvas.getContext("2d");
   if (ctx) {
     const img = ctx.createImageData(n, n);
-    const paint = painter(pats);
+    const paint = painter(pats, bg);
     for (let p = 0; p < n * n; p++) put(img, p, paint(mats.map((m) => m[p])));
     ctx.putImageData(img, 0, 0);
   }
+  canvas.dataset.background = rgbToHex(bg);
   const wrap = html("div", "headlab-matrix-wrap");
-  wrap.appendChild(canvas);
+  const cursorBox = html("div", "headlab-matrix-cursor");
+  cursorBox.hidden = true;
+  wrap.append(canvas, cursorBox);
   v.body.appendChild(wrap);
+  const lines = (q: number, k: number) => [`query #${q} “${v.labels[q]}” → key #${k} “${v.labels[k]}”`,
+    ...v.heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(mats[i][q * n + k])}`)];
+  /** The page box of cell (q, k): the tooltip sits at its corner. */
+  const boxOf = (q: number, k: number) => {
+    const r = canvas.getBoundingClientRect(), c = r.width / n;
+    return { left: r.left + k * c, top: r.top + q * c, right: r.left + (k + 1) * c, bottom: r.top + (q + 1) * c };
+  };
   canvas.addEventListener("mousemove", (ev) => {
     const r = canvas.getBoundingClientRect();
     const rc = cellAt(ev.clientX - r.left, ev.clientY - r.top, n, r.width);
     if (!rc) { v.tip.hide(); return; }
-    const [q, k] = rc;
-    v.tip.show([`query #${q} “${v.labels[q]}” → key #${k} “${v.labels[k]}”`,
-      ...v.heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(mats[i][q * n + k])}`)], ev.clientX, ev.clientY);
+    v.tip.showAt(lines(rc[0], rc[1]), boxOf(rc[0], rc[1]));
   }, { signal: v.signal });
   canvas.addEventListener("mouseleave", () => v.tip.hide(), { signal: v.signal });
   canvas.addEventListener("click", (ev) => {
@@ -86,7 +105,29 @@ function drawWhole(v: MatrixView, pats: Sparse[]) {
     const rc = cellAt(ev.clientX - r.left, ev.clientY - r.top, n, r.width);
     if (rc) v.onPick(rc[0]);
   }, { signal: v.signal });
-  v.info.textContent = `${n} × ${n} matrix, rows are queries, columns are keys${pats.length > 1 ? "; colour = strongest head" : ""} · hover for weights`;
+  // keyboard: a cell cursor, its weights in the tooltip and the info line
+  let cur: [number, number] = [0, 0];
+  const showCursor = () => {
+    Object.assign(cursorBox.style, { left: `${cur[1] * cell}px`, top: `${cur[0] * cell}px`, width: `${cell}px`, height: `${cell}px` });
+    cursorBox.hidden = false;
+    const text = lines(cur[0], cur[1]);
+    v.tip.showAt(text, boxOf(cur[0], cur[1]));
+    v.info.textContent = text.join(" · ");
+  };
+  canvas.addEventListener("focus", showCursor, { signal: v.signal });
+  canvas.addEventListener("blur", () => { cursorBox.hidden = true; v.tip.hide(); }, { signal: v.signal });
+  canvas.addEventListener("keydown", (ev) => {
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const m = moves[ev.key];
+    if (m) cur = [Math.max(0, Math.min(n - 1, cur[0] + m[0])), Math.max(0, Math.min(n - 1, cur[1] + m[1]))];
+    else if (ev.key === "Enter") v.onPick(cur[0]);
+    else if (ev.key === "Escape") { v.tip.hide(); cursorBox.hidden = true; }
+    else return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (ev.key !== "Escape") showCursor();
+  }, { signal: v.signal });
+  v.info.textContent = `${n} × ${n} matrix, rows are queries, columns are keys${pats.length > 1 ? "; colour = strongest head" : ""} · hover for weights, or focus it and use the arrow keys`;
   exportCanvas(v, canvas, size, size);
 }
 
@@ -97,7 +138,8 @@ function drawZoomable(v: MatrixView, pats: Sparse[], focus: number, st: MatrixSt
     st.c0 = st.r0;
     st.centredOn = focus;
   }
-  const paint = painter(pats);
+  const bg = themeBackground(v.body);
+  const paint = painter(pats, bg);
   const wrap = html("div", "headlab-matrix-zoom");
   // ---- overview: block maxima
   const block = Math.ceil(n / 240);
@@ -134,7 +176,7 @@ function drawZoomable(v: MatrixView, pats: Sparse[], focus: number, st: MatrixSt
   });
   const dctx = detail.getContext("2d");
   if (dctx) {
-    dctx.fillStyle = "#ffffff";
+    dctx.fillStyle = rgbToHex(bg);
     dctx.fillRect(labW, labH, Z * cell, Z * cell);
     for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) {
       const c = paint(vals.map((m) => m[a * Z + b]));
@@ -202,8 +244,11 @@ function drawZoomable(v: MatrixView, pats: Sparse[], focus: number, st: MatrixSt
     const rc = cellOf(ev);
     if (!rc || rc[0] >= n || rc[1] >= n) { v.tip.hide(); return; }
     const [q, k] = rc;
-    v.tip.show([`query #${q} “${v.labels[q]}” → key #${k} “${v.labels[k]}”`,
-      ...v.heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(vals[i][(q - st.r0) * Z + (k - st.c0)])}`)], ev.clientX, ev.clientY);
+    const r = detail.getBoundingClientRect();
+    const x0 = r.left + labW + (k - st.c0) * cell, y0 = r.top + labH + (q - st.r0) * cell;
+    v.tip.showAt([`query #${q} “${v.labels[q]}” → key #${k} “${v.labels[k]}”`,
+      ...v.heads.map(([l, h], i) => `${headKey(l, h)}: ${fmt(vals[i][(q - st.r0) * Z + (k - st.c0)])}`)],
+    { left: x0, top: y0, right: x0 + cell, bottom: y0 + cell });
   }, { signal: v.signal });
   detail.addEventListener("mouseleave", () => v.tip.hide(), { signal: v.signal });
   detail.addEventListener("click", (ev) => { const rc = cellOf(ev); if (rc && rc[0] < n) v.onPick(rc[0]); }, { signal: v.signal });

@@ -54,6 +54,31 @@ export interface Budget {
   how: string;
 }
 
+/** What the grid's numbers mean (headlab/views/protocol.py SCORE_INFO_KEYS). */
+export interface ScoreInfo {
+  /** lift, pande, probe, compare, or "" when unknown */
+  method: string;
+  /** role -> colour-scale kind: lift, share, copying or own (scales.ts) */
+  kinds: Record<string, string>;
+  /** role -> the role registry's one-line description of its sieve */
+  descriptions: Record<string, string>;
+  /** how q was adjusted (fdr_bh, fdr_by, holm, bonferroni, none; "" when unknown) */
+  correction: string;
+  /** the confidence level of the bootstrap CI (0.95) */
+  ci_level: number;
+}
+
+/** Every head's pattern pooled into S x S blocks (headlab/views/thumbnails.py, THUMB_KEYS). */
+export interface PackedThumbs {
+  /** [L, H, S, S] */
+  shape: number[];
+  dtype: "uint8";
+  /** byte / 255 = the share of a query block's attention on a key block */
+  buf: DataView | ArrayBuffer | Uint8Array;
+  /** tokens per block */
+  block: number;
+}
+
 export type Head = [number, number];
 /** [first token, end token (exclusive), label] */
 export type Unit = [number, number, string];
@@ -79,7 +104,7 @@ export interface GridTraits {
   model_name: string;
   roles: string[];
   role: string;
-  /** float16 [R, F, L, H]; the fields listed in `fields` (only those with values). */
+  /** float16 (float32 when n exceeds 2,048) [R, F, L, H]; the fields listed in `fields` (only those with values). */
   grid: Packed | null;
   fields: string[];
   has_stats: boolean;
@@ -95,6 +120,12 @@ export interface GridTraits {
   pending: string[];
   /** a message for the user ("" when none) */
   notice: string;
+  /** what the numbers mean; absent in hosts that do not send it (every role is then "own") */
+  score_info: ScoreInfo;
+  /** what the cells show: scores, or each head's pattern */
+  grid_mode: "scores" | "patterns";
+  /** pooled patterns of every head (null: not computed, or no attention) */
+  thumbs: PackedThumbs | null;
 }
 
 export interface AttentionTraits {

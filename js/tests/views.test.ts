@@ -31,9 +31,10 @@ describe("grid helpers", () => {
 });
 
 describe("explorer helpers", () => {
-  it("ranks a head's roles, significant first, skipping missing scores", () => {
+  it("ranks a head's roles by effect size (the score), not by significance, skipping missing scores", () => {
     const r = headRoleRanks(block(), [2, 6, 2, 2], ["score", "ci_low", "ci_high", "p", "q", "sig"], ["a", "b"], 0, 1);
-    expect(r.map((x) => [x.role, x.rank, x.of, x.sig])).toEqual([["a", 1, 4, true], ["b", 3, 3, false]]);
+    // role b (1, not significant) comes before role a (0.9, significant): effect first
+    expect(r.map((x) => [x.role, x.score, x.rank, x.of, x.sig])).toEqual([["b", 1, 3, 3, false], ["a", expect.closeTo(0.9, 6), 1, 4, true]]);
     expect(headRoleRanks(block(), [2, 6, 2, 2], ["score", "ci_low", "ci_high", "p", "q", "sig"], ["a", "b"], 1, 0).map((x) => x.role)).toEqual(["a"]);
   });
   it("finds catalogue entries by detector role", () => {

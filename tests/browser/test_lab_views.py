@@ -134,7 +134,7 @@ def test_hover_shows_tooltip_with_stats_and_catalogue(nb):
     expect(tip).to_be_visible()
     expect(tip).to_contain_text("L2H1 · a")
     expect(tip).to_contain_text("CI [0, 9]")
-    expect(tip).to_contain_text("q 0.008")
+    expect(tip).to_contain_text("q = 0.008")
     expect(tip).to_contain_text("significant")
     expect(tip).to_contain_text("catalogue: no published role")
     ex = nb.cell(CELL_EX)

@@ -3,10 +3,11 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from headlab.head_names import head_label
-from headlab.views import protocol, widgets
+from headlab.views import codec, payload, protocol, thumbnails, widgets
 
 TS = Path(__file__).resolve().parents[2] / "js" / "src" / "protocol.ts"
 #: fields the static hosts add to a model; never synced from Python
@@ -76,3 +77,30 @@ def test_sparse_reply_and_packed_pattern_agree():
 def test_head_key_is_the_one_head_name():
     assert protocol.head_key(3, 5) == head_label(3, 5) == "L3H5"
     assert "`L${layer}H${head}`" in TS.read_text(encoding="utf-8")
+
+
+def test_score_info_and_thumbnails_match_typescript():
+    interfaces = ts_interfaces()
+    assert interfaces["ScoreInfo"][1] == protocol.SCORE_INFO_KEYS
+    assert interfaces["PackedThumbs"][1] == protocol.THUMB_KEYS
+    assert set(payload.score_info("lift", ["local"])) == set(protocol.SCORE_INFO_KEYS)
+    assert list(thumbnails.pack_thumbnails(np.zeros((1, 2, 3, 3), np.uint8), 4)) == protocol.THUMB_KEYS
+    text = TS.read_text(encoding="utf-8")
+    assert 'grid_mode: "scores" | "patterns";' in text and protocol.GRID_MODES == ["scores", "patterns"]
+
+
+def test_grid_fields_carry_n_and_the_grid_stays_exact():
+    """n travels in the grid; above 2,048 samples the grid is float32 so n prints exactly."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    assert protocol.GRID_FIELDS[-1] == "n"
+    for n, dtype in ((656, "float16"), (5001, "float32")):
+        rows = [dict(role="a", layer=0, head=h, score=0.5, ci_low=0.4, ci_high=0.6, p_value=0.01, q_value=0.02,
+                     significant=True, n=n) for h in range(2)]
+        rep = SimpleNamespace(table=pd.DataFrame(rows), roles=["a"], n_layers=1, n_heads=2, alpha=0.05, model_name="m")
+        state = widgets.HeadGrid(rep).get_state()
+        assert state["grid"]["dtype"] == dtype
+        back = codec.unpack_array(state["grid"])
+        assert back[0, state["fields"].index("n")].tolist() == [[n, n]]

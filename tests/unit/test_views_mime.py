@@ -51,7 +51,7 @@ def test_every_view_emits_live_widget_payload_svg_and_short_text():
         assert repr(v) == data["text/plain"]
         ET.fromstring(data["image/svg+xml"])                       # well-formed, standalone
     grid_doc = views[0]._repr_mimebundle_()[0][MIME]
-    assert grid_doc["state"]["grid"] == {"shape": [2, 6, 2, 3], "dtype": "float16", "buf": None}
+    assert grid_doc["state"]["grid"] == {"shape": [2, 7, 2, 3], "dtype": "float16", "buf": None}
     assert grid_doc["buffers"][0]["path"] == ["grid", "buf"] and grid_doc["budget"]["heads_total"] == 0
     ex_doc = views[2]._repr_mimebundle_()[0][MIME]
     assert ex_doc["budget"] == {"heads_embedded": 6, "heads_total": 6, "how": ""}

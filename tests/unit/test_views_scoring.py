@@ -37,7 +37,7 @@ def test_lift_many_equals_sieve_lift_for_every_role(causal):
     got = scoring.lift_many(att, sieves, causal)
     visible = np.tri(30, dtype=bool) if causal else None
     for rid, res in sieves.items():
-        np.testing.assert_allclose(got[rid], sieve_lift(att.weights, res.sieve, visible, res.query_weights),
+        np.testing.assert_allclose(got[rid], sieve_lift(att.weights, res.dense(30), visible, res.query_weights),
                                    rtol=0, atol=1e-9, equal_nan=True)
 
 

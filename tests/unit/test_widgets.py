@@ -103,11 +103,12 @@ def test_grid_from_table_fills_fields_and_leaves_nan():
     rep = fake_report()
     table = rep.table[~((rep.table.role == "self") & (rep.table.layer == 1) & (rep.table["head"] == 2))]
     g = payload.grid_from_table(table, rep.roles, 2, 3, 0.05)
-    assert g.shape == (2, 6, 2, 3) and g.dtype == np.float32
+    assert g.shape == (2, 7, 2, 3) and g.dtype == np.float32
     row = rep.table[(rep.table.role == "previous") & (rep.table.layer == 1) & (rep.table["head"] == 0)].iloc[0]
     assert g[0, 0, 1, 0] == pytest.approx(row.score)
     assert g[0, 4, 1, 0] == pytest.approx(row.q_value)
     assert g[0, 5, 1, 0] == float(row.significant)
+    assert g[0, 6, 1, 0] == row.n == 20                       # n: the samples the test used
     assert np.isnan(g[1, :, 1, 2]).all()
 
 
@@ -141,7 +142,7 @@ def test_headgrid_grid_is_binary_float16():
     g = W.HeadGrid(rep)
     state = g.get_state()
     assert isinstance(state["grid"]["buf"], memoryview) and state["grid"]["dtype"] == "float16"
-    assert state["grid"]["shape"] == [2, 6, 2, 3] and len(bytes(state["grid"]["buf"])) == 2 * 6 * 2 * 3 * 2
+    assert state["grid"]["shape"] == [2, 7, 2, 3] and len(bytes(state["grid"]["buf"])) == 2 * 7 * 2 * 3 * 2
     back = codec.unpack_array(state["grid"])
     ref = rep.table[rep.table.role == "self"].score.to_numpy().reshape(2, 3)
     np.testing.assert_allclose(back[1, 0], ref, rtol=1e-3)
