@@ -42,6 +42,13 @@ def __dir__():
     return sorted(__all__)
 
 
+def _jupyter_labextension_paths():
+    """Where JupyterLab finds headlab's prebuilt extension (``jupyter labextension develop``, and
+    the packaging tools): ``headlab/labextension``, installed as ``labextensions/headlab`` - the
+    wheel's ``shared-data`` mapping in pyproject.toml and the link scripts/setup.sh makes."""
+    return [{"src": "labextension", "dest": "headlab"}]
+
+
 def explore(m, text, report=None, roles=None, **kwargs):
     """Explorer widget: head grid + attention view + catalogue card, linked both ways.
 

@@ -17,12 +17,12 @@ __all__ = ["score_kind", "role_domain", "cell_colour", "dot_class", "legend_svg"
 
 
 def score_kind(report, role: str) -> str:
-    """The kind of score a role's column holds: ``lift``, ``copying``, ``share`` or ``own``."""
-    if report.method == "lift":
-        return "lift"
-    if report.method == "probe":
-        return "copying" if role == "copying" else "share"
-    return "own"
+    """The kind of score a role's column holds: ``lift``, ``copying``, ``share`` or ``own``.
+
+    The views' decision (``scales.score_kind`` of ``report.method``), so a role has the same
+    colour scale in the page as in the live grid and the JupyterLab report viewer.
+    """
+    return scales.score_kind(getattr(report, "method", None), role)
 
 
 def role_domain(report, role: str) -> tuple[float, float]:
@@ -61,7 +61,8 @@ def legend_svg(lo: float, hi: float, gradient_id: str, *, own: bool = False) -> 
     """The colour bar of a domain and the meaning of the dot.
 
     With a negative low end the bar has two parts, as the scale does: the orange ramp from
-    ``lo`` (dark) up to just below 0 (light), then viridis from 0 to ``hi``.
+    ``lo`` (light peach) up to just below 0 (dark, next to viridis' dark purple at 0), then
+    viridis from 0 to ``hi``: the further from 0, the brighter, on either side.
     """
     label = (lambda v: f"{v:.3g}")
     parts = ['<svg class="legend" width="440" height="36" viewBox="0 0 440 36" role="img">'
@@ -69,7 +70,8 @@ def legend_svg(lo: float, hi: float, gradient_id: str, *, own: bool = False) -> 
     pos_stops = _stops([scales.viridis(i / 10) for i in range(11)])
     parts.append(f'<linearGradient id="{gradient_id}">{pos_stops}</linearGradient>')
     if lo < 0 <= hi:
-        neg_stops = _stops(list(reversed(scales.NEGATIVE)))   # left = lo (darkest) ... right = just below 0
+        # NEGATIVE runs from just below 0 (dark) to lo (light): reversed, the bar's left end is lo
+        neg_stops = _stops(list(reversed(scales.NEGATIVE)))
         parts.append(f'<linearGradient id="{gradient_id}n">{neg_stops}</linearGradient></defs>')
         parts.append(f'<rect x="0" y="4" width="80" height="12" fill="url(#{gradient_id}n)"/>'
                      f'<rect x="80" y="4" width="160" height="12" fill="url(#{gradient_id})"/>'

@@ -5,49 +5,28 @@ pattern: a diagonal for previous-token heads, a bright first column for [CLS] he
 for delimiter heads. So the ``[T, T]`` matrix is pooled into at most ``MAX_BLOCKS`` blocks per
 side - the attention a block of queries gives a block of keys, **summed over the keys and
 averaged over the queries**, so every pooled row still sums to 1 and a value is the share of
-the query block's attention that lands on the key block - and written as an 8-bit palette PNG
-whose palette is the report's viridis (``headlab.views.scales``, domain 0..1, the "share"
-scale). The page scales it up with ``image-rendering: pixelated``; the CSP allows ``data:``
-images, and no script is needed.
+the query block's attention that lands on the key block. The pooling is the grid view's own
+(``headlab.views.thumbnails.pool``, re-exported here), so the page and the live grid show one
+picture of a head. Each thumbnail is written as an 8-bit palette PNG whose palette is the
+report's viridis (``headlab.views.scales``, domain 0..1, the "share" scale). The page scales it
+up with ``image-rendering: pixelated``; the CSP allows ``data:`` images, and no script is needed.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 import struct
 import zlib
 
 import numpy as np
 
 from headlab.views import scales
+from headlab.views.thumbnails import MAX_BLOCKS, pool
 
 __all__ = ["pool", "png_palette", "thumbnail_uris", "MAX_BLOCKS", "LEVELS"]
 
-#: at most this many blocks per side of a thumbnail
-MAX_BLOCKS = 16
 #: palette size: colours of the share scale at 0, 1/(LEVELS-1), ..., 1
 LEVELS = 64
-
-
-def pool(weights: np.ndarray, max_blocks: int = MAX_BLOCKS) -> tuple[np.ndarray, int]:
-    """Pool attention ``float [..., T, T]`` into ``float [..., S, S]`` blocks of ``b`` tokens.
-
-    ``b = ceil(T / max_blocks)`` and ``S = ceil(T / b)``; a block's value is the attention of its
-    queries summed over its keys and averaged over its queries (a short last block averages over
-    the queries it has). Returns ``(pooled, b)``.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    T = w.shape[-1]
-    b = max(1, math.ceil(T / max_blocks))
-    S = math.ceil(T / b)
-    pad = S * b - T
-    if pad:
-        w = np.pad(w, [(0, 0)] * (w.ndim - 2) + [(0, pad), (0, pad)])
-    lead = w.shape[:-2]
-    summed = w.reshape(*lead, S, b, S, b).sum(axis=(-1, -3))              # [..., S, S]
-    queries = np.minimum(b, T - np.arange(S) * b)                          # real queries per block
-    return summed / queries[:, None], b
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

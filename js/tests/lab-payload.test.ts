@@ -88,6 +88,11 @@ describe("the stand-in for the kernel", () => {
     expect(missingHeadMessage(3, 5, { heads_embedded: 8, heads_total: 72 }))
       .toBe("L3H5 is not saved in this output (8 of 72 heads are). Re-run the cell with a running kernel to load this head.");
     expect(missingHeadMessage(0, 1, null)).toBe("L0H1 is not saved in this output. Re-run the cell with a running kernel to load this head.");
+    // the one head name everywhere (headlab/head_names.py): never "L0.1" or "0.1"
+    for (const [l, h] of [[0, 1], [11, 10], [3, 0]])
+      expect(missingHeadMessage(l, h, null)).toMatch(new RegExp(`^L${l}H${h} is not saved`));
+    expect(missingHeadMessage(0, 1, null)).not.toMatch(/\d\.\d/);
+    expect(missingHeadMessage("0", 1, null)).toMatch(/^This head is not saved/);
   });
   it("answers the views' own pattern requests at once (PatternStore over the static model)", async () => {
     const { state, budget } = decodePayload(payload({ budget: { heads_embedded: 1, heads_total: 2, how: "Re-run it." } }));
@@ -114,5 +119,31 @@ describe("the stand-in for the kernel", () => {
       { kind: "error", rid: "c", message: "This needs the kernel that made the output: re-run the cell." },
       { kind: "error", rid: "d", message: missingHeadMessage(1, 2, null) },
     ]);
+  });
+  it("answers every entry request with an error when it cannot give the entry, never with silence", async () => {
+    const ask = (handle: ReturnType<typeof staticReplies>, m: unknown) =>
+      new Promise<unknown>((done, fail) => { handle(m, done); setTimeout(() => fail(new Error("no reply")), 1000); });
+    const err = (rid: string, message: string) => ({ kind: "error", rid, message });
+    // no catalogue to look in (a host without the shipped catalogue)
+    expect(await ask(staticReplies(null), { kind: "entry", rid: "a", id: "induction_head" }))
+      .toEqual(err("a", '"induction_head" is not saved in this output; re-run the cell with a kernel to read it.'));
+    // a request that names no entry
+    const any = staticReplies(null, async () => ({ id: "x" }));
+    expect(await ask(any, { kind: "entry", rid: "b" })).toEqual(err("b", "This catalogue request names no entry."));
+    expect(await ask(any, { kind: "entry", rid: "c", id: 7 })).toEqual(err("c", "This catalogue request names no entry."));
+    // the catalogue cannot be read: rejected, or thrown before any promise
+    expect(await ask(staticReplies(null, () => Promise.reject(new Error("chunk failed"))), { kind: "entry", rid: "d", id: "x" }))
+      .toEqual(err("d", "The catalogue could not be read: chunk failed"));
+    expect(await ask(staticReplies(null, () => { throw new Error("boom"); }), { kind: "entry", rid: "e", id: "x" }))
+      .toEqual(err("e", "The catalogue could not be read: boom"));
+  });
+  it("lets a saved view's entry request fail at once, not after the kernel timeout", async () => {
+    const { state, budget } = decodePayload(payload());
+    const model = staticModel(state, staticReplies(budget, async () => null)) as unknown as AnyModel;
+    const store = new PatternStore(model, 60_000);
+    const t0 = Date.now();
+    await expect(store.entry("no_such_type")).rejects.toThrow('"no_such_type" is not in the catalogue shipped with headlab\'s extension.');
+    expect(Date.now() - t0).toBeLessThan(5_000);          // the store would wait 8 s for a kernel
+    store.dispose();
   });
 });

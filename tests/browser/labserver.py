@@ -44,12 +44,22 @@ def write_notebook(path: Path, cells: list[str]) -> None:
     path.write_text(json.dumps(nb, indent=1))
 
 
-def start_server(base: Path, app: str = "lab") -> SimpleNamespace:
-    """`jupyter lab|notebook` in a temporary root with isolated settings; returns url, token, root, proc."""
+#: the widget manager's settings file (under JUPYTERLAB_SETTINGS_DIR); "saveState" is off by default
+SAVE_STATE_SETTINGS = "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings"
+
+
+def start_server(base: Path, app: str = "lab", save_state: bool = True) -> SimpleNamespace:
+    """`jupyter lab|notebook` in a temporary root with isolated settings; returns url, token, root, proc.
+
+    ``save_state=True`` turns the widget manager's "save widget state" on (notebooks then carry
+    every widget model in their metadata, and dead copies come back on reload); ``False`` leaves
+    JupyterLab's default, off: no settings file for the widget manager is written at all.
+    """
     root, settings, workspaces = base / "root", base / "settings", base / "workspaces"
     for d in (root, settings, workspaces):
         d.mkdir(parents=True, exist_ok=True)
-    write_json(settings / "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings", {"saveState": True})
+    if save_state:
+        write_json(settings / SAVE_STATE_SETTINGS, {"saveState": True})
     write_json(settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
                {"fetchNews": "false", "checkForUpdates": False})
     port, token = free_port(), secrets.token_hex(16)
@@ -80,7 +90,8 @@ def start_server(base: Path, app: str = "lab") -> SimpleNamespace:
             stop_server(SimpleNamespace(proc=proc, log=log))
             raise RuntimeError(f"jupyter {app} did not start in 90 s")
         time.sleep(0.3)
-    return SimpleNamespace(url=url, token=token, root=root, proc=proc, log=log, base=base, app=app)
+    return SimpleNamespace(url=url, token=token, root=root, proc=proc, log=log, base=base, app=app,
+                           save_state=bool(save_state))
 
 
 def stop_server(server) -> None:

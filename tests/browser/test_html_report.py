@@ -243,7 +243,7 @@ def test_head_sections_and_their_drawings(chromium, scan):
 
 
 def test_thumbnail_grid_switches_without_script(chromium, scan):
-    report, path, _ = scan
+    report, path, attention = scan
     L, H = report.n_layers, report.n_heads
     with _Offline(chromium, viewport={"width": 1200, "height": 900}, color_scheme="dark") as offline:
         page = offline.open(path, "#grids")
@@ -260,7 +260,35 @@ def test_thumbnail_grid_switches_without_script(chromium, scan):
         assert [t[0] for t in thumbs] == [f"#L{la}H{h}" for la in range(L) for h in range(H)]
         assert all(t[1] == f"{t[0][1:]} attention pattern" and t[2] and t[3] == 14 and t[4] >= 48 for t in thumbs)
         assert len({t[5] for t in thumbs}) == L * H           # every head draws its own pattern
+        # a thumbnail's pixels are the grid view's pooling of the head (views.thumbnails.pool) on
+        # the share palette: the previous-token head L0H2, read back from the decoded image
+        pixels = page.evaluate("""() => { const img = document.querySelector('.thumbs a[href="#L0H2"] > img');
+            const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data, out = [];
+            for (let i = 0; i < d.length; i += 4) out.push('#' + [d[i], d[i + 1], d[i + 2]].map(v => v.toString(16).padStart(2, '0')).join(''));
+            return out; }""")
+        assert pixels == _thumbnail_colours(_attention_weights(attention)[0, 2])
         _shot(page, "scan-report-patterns.png", clip_to="element:.by-patterns")
         page.click('.thumbs a[href="#L1H8"]')
         assert page.evaluate("location.hash") == "#L1H8"
     offline.check()
+
+
+def _attention_weights(attention):
+    from headlab.views.thumbnails import held_weights
+
+    return held_weights(attention)
+
+
+def _thumbnail_colours(head_weights) -> list[str]:
+    """``#rrggbb`` per pixel, row by row, of one head's thumbnail as the views pool it."""
+    import numpy as np
+
+    from headlab.report.html_png import LEVELS, share_palette
+    from headlab.views.thumbnails import pool
+
+    pooled, _ = pool(head_weights)
+    index = np.rint(np.clip(pooled, 0.0, 1.0) * (LEVELS - 1)).astype(int)
+    palette = share_palette()
+    return [palette[i] for i in index.ravel()]

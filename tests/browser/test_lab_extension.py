@@ -22,13 +22,13 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PageLog
-from labserver import REPO, open_notebook, run_cell, start_server, stop_server, wait_output, wait_python
+from labserver import REPO, SAVE_STATE_SETTINGS, open_notebook, run_cell, start_server, stop_server, wait_output, wait_python
 
 pytestmark = pytest.mark.browser
 
 MIME = "application/vnd.headlab.v1+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-SAVE_STATE = "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 # ---------------------------------------------------------------- tiny data (as in tests/unit)
 FAKES = r'''
@@ -100,7 +100,13 @@ def saved_outputs() -> tuple[list, dict]:
         if name == "explorer":
             saved = sorted(set(doc["state"]["preload"]) - {"L0H0"})
             missing = sorted({f"L{l}H{h}" for l in range(2) for h in range(3)} - set(doc["state"]["preload"]))
-            info = {"saved": saved[0], "missing": missing[0], "how": doc["budget"]["how"]}
+            # The catalogue index lists types whose entries the output does not carry: one from the
+            # catalogue, and one no catalogue has (an output of a newer headlab, say).
+            unsynced = catalog.get("induction_head")
+            assert unsynced.id not in {e["id"] for e in doc["state"]["catalog"]}
+            doc["state"]["catalog_index"] += [[unsynced.id, unsynced.name, "LR"], ["no_such_type", "No Such Type", "KR"]]
+            info = {"saved": saved[0], "missing": missing[0], "how": doc["budget"]["how"], "unsynced": unsynced.id,
+                    "unsynced_name": unsynced.name}
         cell = nbformat.v4.new_code_cell(f"# {name}: never run in these tests")
         cell.outputs = [nbformat.v4.new_output("display_data", data={
             MIME: doc,
@@ -117,23 +123,47 @@ def write_nb(path, cells, kernel=True) -> None:
 
 
 def report_doc() -> dict:
-    """What `headlab scan` writes: a real Report's JSON plus a `detect` section."""
+    """What `headlab scan` writes: a real Report's JSON plus a `detect` section.
+
+    Lifts above and below 0 (``self`` avoids its keys), a role only one sample applied to
+    (``rare``: no CI, no q), and probe shares beside copying scores (-1..1).
+    """
     from headlab.cli import scan_json
     from headlab.report import Report
 
     rng = np.random.default_rng(3)
-    samples = {r: rng.normal(m, 0.1, (20, 2, 3)) for r, m in [("previous", 0.12), ("self", 0.0), ("first", 0.05)]}
+    samples = {r: rng.normal(m, 0.1, (20, 2, 3)) for r, m in [("previous", 0.12), ("self", -0.3), ("first", 0.05)]}
+    samples["rare"] = np.full((20, 2, 3), np.nan)
+    samples["rare"][0] = rng.normal(0.3, 0.1, (2, 3))
     rep = Report.from_samples(samples, method="lift", n_boot=100, model_name="gpt2", catalog=False)
-    probes = Report.from_samples({"induction": rng.normal(0.2, 0.1, (15, 2, 3))}, method="probe", n_boot=100,
-                                 model_name="gpt2", catalog=False)
+    probes = Report.from_samples({"induction": rng.normal(0.2, 0.1, (15, 2, 3)), "copying": rng.normal(-0.2, 0.3, (15, 2, 3))},
+                                 method="probe", n_boot=100, model_name="gpt2", catalog=False)
     return scan_json(rep, [probes], {"model": "gpt2"})
+
+
+def python_colours(part: dict, role: str) -> dict:
+    """Head -> the colour headlab.views.scales gives its score (as the grid holds it: float32)."""
+    from headlab.views import scales
+
+    lo, hi = scales.domain(scales.score_kind(part["method"], role), [r["score"] for r in part["table"] if r["role"] == role])
+    return {(r["layer"], r["head"]): scales.colour(float(np.float32(r["score"])), lo, hi)
+            for r in part["table"] if r["role"] == role}
+
+
+def grid_colours(part_locator, role: str) -> dict:
+    """Head -> the fill of its cell in a report part's grid, after choosing `role`."""
+    part_locator.locator("select.headlab-role").select_option(role)
+    cells = part_locator.locator("rect.headlab-cell")
+    expect(cells.first).to_have_attribute("aria-label", re.compile(rf"^L0H0 {re.escape(role)}:"))
+    got = cells.evaluate_all("els => els.map(e => [+e.dataset.layer, +e.dataset.head, e.getAttribute('fill')])")
+    return {(l, h): fill for l, h, fill in got}
 
 
 # ---------------------------------------------------------------- servers with default settings
 def default_server(tmp_path_factory, app):
-    server = start_server(tmp_path_factory.mktemp(f"{app}-default"), app)
-    # start_server turns saveState on for the live-widget tests; these run with JupyterLab's defaults.
-    (server.base / "settings" / SAVE_STATE).unlink()
+    """JupyterLab / Notebook 7 as installed: no widget-manager settings at all (saveState off)."""
+    server = start_server(tmp_path_factory.mktemp(f"{app}-default"), app, save_state=False)
+    assert not (server.base / "settings" / SAVE_STATE_SETTINGS).exists()
     return server
 
 
@@ -201,6 +231,14 @@ def check_saved_views(pg, saved: dict) -> None:
     expect(body).to_have_attribute("data-state", "error")
     expect(body).to_contain_text(f"{saved['missing']} is not saved in this output. {saved['how']}")
     assert "Re-run the cell" in saved["how"]
+    # Catalogue entries the output did not sync: the shipped catalogue answers at once, and an
+    # entry nobody has gets an error reply, not a wait for a kernel (the store would give up after 8 s).
+    card = ex.locator(".headlab-card-box")
+    ex.locator("select.headlab-entry").select_option(saved["unsynced"])
+    expect(card.locator(f".headlab-card[data-entry='{saved['unsynced']}']")).to_contain_text(saved["unsynced_name"], timeout=5_000)
+    ex.locator("select.headlab-entry").select_option("no_such_type")
+    expect(card.locator(".headlab-error")).to_have_text(
+        'Entry not available: "no_such_type" is not in the catalogue shipped with headlab\'s extension.', timeout=4_000)
     cat = cell(pg, 3)
     cat.locator("input.headlab-search").fill("induction")
     expect(cat.locator("li.headlab-cat-item[data-entry='induction_head']")).to_have_count(1)
@@ -254,38 +292,103 @@ data.setdefault("application/vnd.headlab.v1+json", headlab_mime(grid))   # the w
 display(data, raw=True)
 ''',
     'print("LIVE", grid.selected)',
+    'again = display(data, raw=True, display_id=True)   # the same widget (same model id) shown again',
+    'again.update({**data, "text/plain": "updated"}, raw=True)   # ... and that display updated in place',
 ]
 
+# Every value data-headlab-source takes in one cell's outputs from now on (attributeOldValue keeps
+# the values a renderer passed through between two observer callbacks).
+WATCH_SOURCES = """(i) => {
+  const node = window.jupyterapp.shell.currentWidget.content.widgets[i].node;
+  const seen = (window.__headlabSources ??= {})[i] = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "attributes" && r.oldValue) seen.push(r.oldValue);
+      for (const n of r.addedNodes || [])
+        if (n.querySelectorAll) for (const o of [n, ...n.querySelectorAll(".headlab-lab-output")])
+          if (o.dataset && o.dataset.headlabSource) seen.push(o.dataset.headlabSource);
+    }
+    for (const o of node.querySelectorAll(".headlab-lab-output")) seen.push(o.dataset.headlabSource);
+  }).observe(node, {subtree: true, childList: true, attributes: true, attributeOldValue: true,
+                    attributeFilter: ["data-headlab-source"]});
+}"""
 
-def test_live_widget_wins_while_the_kernel_holds_it(lab0, page):
-    write_nb(lab0.root / "live.ipynb", [nbformat.v4.new_code_cell(c) for c in LIVE_CELLS])
-    open_notebook(page, lab0, "live.ipynb")
+
+def save_and_reload(pg) -> None:
+    pg.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    pg.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=20_000)
+    pg.reload()
+    pg.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+
+
+@pytest.fixture(scope="module")
+def lab_save_state(tmp_path_factory):
+    """JupyterLab with the widget manager's saveState on: notebooks keep (soon dead) widget models."""
+    server = start_server(tmp_path_factory.mktemp("lab-save-state"), "lab", save_state=True)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(params=["default-settings", "saveState"])
+def live_lab(request):
+    return request.getfixturevalue("lab0" if request.param == "default-settings" else "lab_save_state")
+
+
+def test_live_widget_wins_while_the_kernel_holds_it(live_lab, page):
+    lab = live_lab
+    write_nb(lab.root / "live.ipynb", [nbformat.v4.new_code_cell(c) for c in LIVE_CELLS])
+    open_notebook(page, lab, "live.ipynb")
+    assert save_state_is_off(page) is (not lab.save_state)
     run_cell(page, 0)
     out = cell(page, 0).locator(".headlab-lab-output")
     expect(out).to_have_attribute("data-headlab-source", "live", timeout=60_000)
     out.locator('.headlab-cell[data-layer="1"][data-head="2"]').click()
     wait_python(page, 1, "LIVE (1, 2)")                                         # front end -> Python
     # Saved and reopened while the kernel still holds the widget: the saved view first, then live.
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=20_000)
-    page.reload()
-    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    save_and_reload(page)
     out = cell(page, 0).locator(".headlab-lab-output")
     expect(out).to_have_attribute("data-headlab-source", "live", timeout=60_000)
     expect(out.locator(".headlab-sel[data-layer='1'][data-head='2']")).to_have_count(1, timeout=30_000)
     out.locator('.headlab-cell[data-layer="0"][data-head="1"]').click()
     wait_python(page, 1, "LIVE (0, 1)")
-    # A restarted kernel holds nothing: reopened, the same output shows the saved view.
+    # A cell that shows the same widget again (its comm is older than the page): live at once,
+    # never the saved view first - the kernel's list of widget comms is already known.
+    page.evaluate(WATCH_SOURCES, 2)
+    run_cell(page, 2)
+    again = cell(page, 2).locator(".headlab-lab-output")
+    expect(again).to_have_attribute("data-headlab-source", "live", timeout=60_000)
+    expect(again.locator(".headlab-sel[data-layer='0'][data-head='1']")).to_have_count(1, timeout=30_000)
+    seen = page.evaluate("() => window.__headlabSources[2]")
+    assert seen and set(seen) == {"live"}, seen
+    # That display updated in place (same model id): the live view is kept, not rebuilt.
+    page.evaluate("() => { document.querySelectorAll('.jp-Notebook .jp-Cell')[2]"
+                  ".querySelector('.headlab-lab-output > .lm-Widget').__headlabKept = true; }")
+    run_cell(page, 3)
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.model.cells.get(2).outputs.get(0)"
+                           ".data['text/plain'] === 'updated'", timeout=30_000)  # the output was re-rendered
+    page.wait_for_timeout(1500)                                                 # room for a wrong rebuild
+    assert again.get_attribute("data-headlab-source") == "live"
+    assert again.evaluate("e => e.querySelector(':scope > .lm-Widget').__headlabKept === true")
+    assert set(page.evaluate("() => window.__headlabSources[2]")) == {"live"}
+    again.locator('.headlab-cell[data-layer="1"][data-head="1"]').click()
+    wait_python(page, 1, "LIVE (1, 1)")                                         # and still talks to Python
+    # A restarted kernel holds nothing: reopened, the same outputs show the saved view (with
+    # saveState on, the widget manager restores dead copies of the models from the notebook).
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
     page.wait_for_timeout(1000)
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=20_000)
-    page.reload()
-    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
-    out = cell(page, 0).locator(".headlab-lab-output")
-    expect(out.locator("rect.headlab-cell")).to_have_count(6, timeout=60_000)
+    save_and_reload(page)
+    meta = json.loads((lab.root / "live.ipynb").read_text())["metadata"]
+    # with JupyterLab's defaults the notebook keeps no widget state: the headlab payload is all there is
+    assert (WIDGET_STATE_MIME in meta.get("widgets", {})) is lab.save_state
+    for i in (0, 2):
+        out = cell(page, i).locator(".headlab-lab-output")
+        expect(out.locator("rect.headlab-cell")).to_have_count(6, timeout=60_000)
     page.wait_for_timeout(2000)                                                 # room for a wrong upgrade
-    assert out.get_attribute("data-headlab-source") == "saved"
+    for i in (0, 2):
+        assert cell(page, i).locator(".headlab-lab-output").get_attribute("data-headlab-source") == "saved"
+    saved = cell(page, 0).locator(".headlab-lab-output")
+    saved.locator('.headlab-cell[data-layer="1"][data-head="0"]').click()      # drawn and clickable from the file
+    expect(saved.locator(".headlab-sel[data-layer='1'][data-head='0']")).to_have_count(1)
     assert page.log.headlab_errors() == []
 
 
@@ -306,14 +409,35 @@ def test_report_json_opens_from_the_file_browser(lab0, page):
     card = main.locator(".headlab-report-card")
     expect(card).to_have_attribute("data-head", "L1H0")
     rows = card.locator("table.headlab-head-table tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     want = {r["role"]: r for r in doc["table"] if (r["layer"], r["head"]) == (1, 0)}
     for tr in rows.all():
         role, score, ci, q, n, _ = tr.locator("td").all_inner_texts()
         assert float(score) == pytest.approx(want[role]["score"], rel=5e-3, abs=1e-4)   # 3 digits shown
-        assert n == str(want[role]["n"]) and ci.startswith("[")
+        assert n == str(want[role]["n"])
+        if role == "rare":                                                      # one sample: said, as in the grid
+            assert (ci, q, n) == ("n/a (n = 1)", "n/a (n = 1)", "1")
+        else:
+            assert ci.startswith("[") and ci.endswith("]") and q and "n/a" not in q
+    # Colours as the live grid's: each role on its kind's fixed scale (lift -1..1, probe shares
+    # 0..1, copying -1..1), the same function of the score as headlab.views.scales.
     for role in doc["roles"]:
-        n_sig = sum(r["significant"] for r in doc["table"] if r["role"] == role)
+        assert grid_colours(main, role) == python_colours(doc, role), role
+    assert main.locator(".headlab-own-range").count() == 0                      # no "range of this role"
+    legend = main.locator(".headlab-legend")
+    expect(legend).to_contain_text("-1")                                        # the negative ramp is drawn
+    # n travels in the grid: a cell of the one-sample role says so to screen readers and tooltips
+    main.locator("select.headlab-role").select_option("rare")
+    expect(main.locator('rect.headlab-cell[data-layer="0"][data-head="2"]')).to_have_attribute(
+        "aria-label", re.compile(r"^L0H2 rare: [-\d.e]+ n/a \(n = 1\), q n/a \(n = 1\), not significant$"))
+    main.locator("select.headlab-role").select_option(doc["roles"][0])
+    det = parts.nth(1)
+    for role in doc["detect"]["roles"]:
+        assert grid_colours(det, role) == python_colours(doc["detect"], role), role
+    det.locator("select.headlab-role").select_option("induction")
+    expect(det.locator(".headlab-role-help")).to_contain_text("share of attention on the probe's target")
+    for role in doc["roles"]:
+        n_sig = sum(bool(r["significant"]) for r in doc["table"] if r["role"] == role)
         box = main.locator(f"details.headlab-report-role[data-role='{role}']")
         expect(box.locator("summary")).to_have_text(f"{role}: {n_sig} significant")
         assert box.locator("table.headlab-sig-table tbody tr").count() == n_sig

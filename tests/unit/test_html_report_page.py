@@ -222,6 +222,40 @@ def test_random_model_scores_stay_at_the_bottom_of_the_scale():
     assert '<text x="0" y="30" class="st">-1</text>' in page and '<text x="240" y="30" class="end">1</text>' in page
 
 
+def test_probe_reports_colour_shares_and_copying_on_their_own_fixed_scales():
+    rep = synthetic(roles=("induction", "copying"), method="probe", null=0.0)
+    page = render_html(rep)
+    assert _fills(page, "induction") == [scales.colour(v, 0.0, 1.0) for v in rep.matrix("induction").ravel()]
+    assert _fills(page, "copying") == [scales.colour(v, -1.0, 1.0) for v in rep.matrix("copying").ravel()]
+
+
+@pytest.mark.parametrize("method", ["lift", "probe", "pande", "compare", "", None])
+def test_score_kind_is_the_views_decision(method):
+    from types import SimpleNamespace
+
+    from headlab.report import html_colour
+
+    for role in ("previous", "induction", "copying", "local"):
+        assert html_colour.score_kind(SimpleNamespace(method=method), role) == scales.score_kind(method, role)
+    assert html_colour.score_kind(SimpleNamespace(method="probe"), "copying") == "copying"
+    assert html_colour.score_kind(SimpleNamespace(method="lift"), "copying") == "lift"
+
+
+def test_legend_negative_part_is_light_at_the_low_end_and_dark_just_below_zero():
+    from headlab.report.html_colour import legend_svg, luminance
+
+    svg = legend_svg(-1.0, 1.0, "g")
+    neg = re.search(r'<linearGradient id="gn">(.*?)</linearGradient>', svg).group(1)
+    stops = re.findall(r'<stop offset="([\d.]+)" stop-color="(#[0-9a-f]{6})"/>', neg)
+    assert stops[0] == ("0.00", scales.NEGATIVE[-1]) and stops[-1] == ("1.00", scales.NEGATIVE[0])
+    lum = [luminance(c) for _, c in stops]
+    assert lum == sorted(lum, reverse=True)                  # left (lo) lightest ... right (just below 0) darkest
+    # the bar's colours are the scale's: lo gets the light end, -0.01 the dark one
+    assert scales.colour(-1.0, -1.0, 1.0) == scales.NEGATIVE[-1]
+    assert luminance(scales.colour(-0.01, -1.0, 1.0)) < luminance(scales.colour(-0.9, -1.0, 1.0))
+    assert 'id="gn"' not in legend_svg(0.0, 1.0, "g")       # no negative part without negative values
+
+
 def test_own_range_scores_say_so():
     page = render_html(synthetic(method="pande", null=3.0))
     assert "(range of these scores)" in page

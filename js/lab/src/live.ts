@@ -4,88 +4,20 @@
 // kernel holds right now; then it hands the output to the notebook's own widget-view renderer,
 // which gives the live anywidget with two-way sync exactly as without this extension.
 //
-// "The kernel holds it" is decided from the kernel, not from the widget manager's cache (which,
-// with saveState on, also holds dead copies restored from notebook metadata):
-//   * widget comms opened while the notebook is open are seen on iopub (comm_open arrives and is
-//     handled before the display_data that shows the widget, so no flash of the saved view);
-//   * for outputs older than the page (a reload with a running kernel), one comm_info request
-//     per kernel lists the widget comms it holds; the saved view shows until the answer arrives.
+// "The kernel holds it" is decided from the kernel (comms.ts): comm_open / comm_close seen on
+// iopub, and for comms older than the page one comm_info request per kernel; the saved view shows
+// until that answer arrives. An output re-rendered with the model id it already shows live (an
+// updated display, a trust change) keeps its live view instead of being rebuilt.
 
-import type { ISessionContext } from "@jupyterlab/apputils";
 import type { IRenderMimeRegistry } from "@jupyterlab/rendermime";
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
-import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import { Panel } from "@lumino/widgets";
 
-import { HEADLAB_MIME, WIDGET_COMM_TARGET, WIDGET_MIME } from "./constants";
+import { KernelWidgetComms, chooseView, type Shown } from "./comms";
+import { HEADLAB_MIME, WIDGET_MIME } from "./constants";
 import { StaticHeadlabView } from "./static-output";
 
-/** Widget comms of the kernel behind one notebook or console. */
-export class KernelWidgetComms {
-  private opened = new Set<string>();
-  private closed = new Set<string>();
-  private snapshot: Promise<Set<string>> | null = null;
-  private disposed = false;
-
-  constructor(private readonly session: ISessionContext) {
-    session.iopubMessage.connect(this.onIOPub, this);
-    session.kernelChanged.connect(this.forget, this);
-    session.statusChanged.connect(this.onStatus, this);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.session.iopubMessage.disconnect(this.onIOPub, this);
-    this.session.kernelChanged.disconnect(this.forget, this);
-    this.session.statusChanged.disconnect(this.onStatus, this);
-  }
-
-  private onIOPub(_: ISessionContext, msg: KernelMessage.IMessage): void {
-    const type = msg.header.msg_type;
-    const content = msg.content as { comm_id?: string; target_name?: string };
-    if (type === "comm_open" && content.target_name === WIDGET_COMM_TARGET && content.comm_id) {
-      this.opened.add(content.comm_id);
-      this.closed.delete(content.comm_id);
-    } else if (type === "comm_close" && content.comm_id) {
-      this.opened.delete(content.comm_id);
-      this.closed.add(content.comm_id);
-    }
-  }
-
-  private onStatus(_: ISessionContext, status: Kernel.Status): void {
-    if (status === "restarting" || status === "autorestarting" || status === "dead") this.forget();
-  }
-
-  /** A new or restarted kernel holds none of the old comms. */
-  private forget(): void {
-    this.opened.clear();
-    this.closed.clear();
-    this.snapshot = null;
-  }
-
-  /** Known to be open now, without asking the kernel. */
-  knownLive(modelId: string): boolean {
-    return this.opened.has(modelId);
-  }
-
-  /** Whether the kernel holds the widget; false without a kernel. */
-  async isLive(modelId: string): Promise<boolean> {
-    if (this.opened.has(modelId)) return true;
-    if (this.closed.has(modelId)) return false;
-    await this.session.ready;
-    const kernel = this.session.session?.kernel;
-    if (!kernel || this.disposed) return false;
-    if (!this.snapshot) {
-      this.snapshot = kernel.requestCommInfo({ target_name: WIDGET_COMM_TARGET }).then(
-        (reply) => new Set(reply.content.status === "ok" ? Object.keys(reply.content.comms) : []),
-        () => new Set<string>(),
-      );
-    }
-    const ids = await this.snapshot;
-    return !this.closed.has(modelId) && (ids.has(modelId) || this.opened.has(modelId));
-  }
-}
+export { KernelWidgetComms };
 
 /** What a renderer inside a notebook or console knows about its surroundings. */
 export interface LiveContext {
@@ -121,6 +53,7 @@ async function waitForBoundFactory(ctx: LiveContext, alive: () => boolean): Prom
 /** Renderer of headlab outputs: the live widget when the kernel holds it, else the saved view. */
 export class HeadlabOutputRenderer extends Panel implements IRenderMime.IRenderer {
   private seq = 0;
+  private shown: Shown = { source: null, modelId: null };
 
   constructor(private readonly ctx: LiveContext | null) {
     super();
@@ -131,16 +64,20 @@ export class HeadlabOutputRenderer extends Panel implements IRenderMime.IRendere
     const my = ++this.seq;
     const alive = () => my === this.seq && !this.isDisposed;
     const ref = model.data[WIDGET_MIME] as { model_id?: unknown } | undefined;
-    const modelId = typeof ref?.model_id === "string" && ref.model_id ? ref.model_id : null;
+    const id = typeof ref?.model_id === "string" && ref.model_id ? ref.model_id : null;
     // The widget renderer runs the kernel's code: only for trusted outputs, as JupyterLab does.
-    const ctx = modelId && model.trusted ? this.ctx : null;
-    if (ctx && modelId && ctx.comms.knownLive(modelId) && widgetFactoryBound(ctx)) {
-      await this.showLive(model, ctx);          // just displayed by a running cell
+    const ctx = id && model.trusted ? this.ctx : null;
+    const modelId = ctx ? id : null;
+    const choice = chooseView(modelId, this.shown, ctx?.comms ?? null, !!ctx && widgetFactoryBound(ctx));
+    if (choice === "keep") return;                 // this very widget is live here already: leave it be
+    if (choice === "live" && ctx) {
+      await this.showLive(model, ctx, modelId);    // just displayed by a running cell, or listed by the kernel
       return;
     }
     this.showStatic(model.data[HEADLAB_MIME]);
-    if (ctx && modelId && (await ctx.comms.isLive(modelId)) && alive() && (await waitForBoundFactory(ctx, alive)))
-      await this.showLive(model, ctx);          // an older output whose widget the kernel still holds
+    if (choice === "check" && ctx && modelId && (await ctx.comms.isLive(modelId)) && alive() &&
+        (await waitForBoundFactory(ctx, alive)))
+      await this.showLive(model, ctx, modelId);    // an older output whose widget the kernel still holds
   }
 
   private clearChildren(): void {
@@ -149,13 +86,15 @@ export class HeadlabOutputRenderer extends Panel implements IRenderMime.IRendere
 
   private showStatic(payload: unknown): void {
     this.clearChildren();
+    this.shown = { source: "saved", modelId: null };
     this.node.dataset.headlabSource = "saved";
     this.addWidget(new StaticHeadlabView(payload));
   }
 
-  private async showLive(model: IRenderMime.IMimeModel, ctx: LiveContext): Promise<void> {
+  private async showLive(model: IRenderMime.IMimeModel, ctx: LiveContext, modelId: string | null): Promise<void> {
     const renderer = ctx.rendermime.createRenderer(WIDGET_MIME);
     this.clearChildren();
+    this.shown = { source: "live", modelId };
     this.node.dataset.headlabSource = "live";
     this.addWidget(renderer);
     await renderer.renderModel(model);

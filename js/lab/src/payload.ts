@@ -116,7 +116,8 @@ export type EntryLookup = (id: string) => Promise<unknown | null>;
 /**
  * Stand-in for the kernel behind a saved output. Every request a view sends gets a reply, so no
  * view waits for a kernel that is not there: a pattern request an error that says how to get
- * that head; an entry request the entry from `lookup` when it has it; anything else an error.
+ * that head; an entry request the entry from `lookup` when it has it, else an error that says
+ * why; anything else an error. (A request without a `rid` cannot be matched to a reply.)
  */
 export function staticReplies(budget: Budget | null, lookup?: EntryLookup): SendHandler {
   return (content, reply) => {
@@ -124,12 +125,19 @@ export function staticReplies(budget: Budget | null, lookup?: EntryLookup): Send
     const rid = content.rid;
     const fail = (message: string) => reply({ kind: "error", rid, message });
     if (content.kind === "pattern") fail(missingHeadMessage(content.layer, content.head, budget));
-    else if (content.kind === "entry" && typeof content.id === "string" && lookup) {
-      const id = content.id;
-      lookup(id).then(
-        (entry) => (entry ? reply({ kind: "entry", rid, entry }) : fail(`"${id}" is not in the catalogue shipped with headlab's extension.`)),
-        (e: Error) => fail(`The catalogue could not be read: ${e.message}`),
-      );
-    } else fail("This needs the kernel that made the output: re-run the cell.");
+    else if (content.kind === "entry") answerEntry(content.id, lookup, (entry) => reply({ kind: "entry", rid, entry }), fail);
+    else fail("This needs the kernel that made the output: re-run the cell.");
   };
+}
+
+/** An entry request without a kernel: the entry, or an error message (never no answer). */
+function answerEntry(id: unknown, lookup: EntryLookup | undefined, ok: (entry: unknown) => void, fail: (m: string) => void): void {
+  if (typeof id !== "string" || !id) { fail("This catalogue request names no entry."); return; }
+  if (!lookup) { fail(`"${id}" is not saved in this output; re-run the cell with a kernel to read it.`); return; }
+  let found: Promise<unknown | null>;
+  try { found = Promise.resolve(lookup(id)); } catch (e) { found = Promise.reject(e); }
+  found.then(
+    (entry) => (entry ? ok(entry) : fail(`"${id}" is not in the catalogue shipped with headlab's extension.`)),
+    (e: unknown) => fail(`The catalogue could not be read: ${e instanceof Error ? e.message : String(e)}`),
+  );
 }

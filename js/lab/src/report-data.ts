@@ -4,10 +4,16 @@
 // one per role, layer and head, plus an optional `detect` section of the same layout) and
 // `Report.save()`'s JSON (`columns` + a column-oriented `table`). Missing values are null.
 
-import { type Packed, headKey } from "../../src/protocol";
+import { ciText, qText } from "../../src/explain";
+import { type Packed, type ScoreInfo, headKey } from "../../src/protocol";
+import { fmt } from "../../src/scales";
 
-/** The grid view's fields, in the order of headlab.widgets.GRID_FIELDS. */
-export const GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig"] as const;
+/**
+ * The grid view's fields, in the order of headlab.views.protocol.GRID_FIELDS (the list the live
+ * grid syncs, GridTraits.fields in js/src/protocol.ts; js/tests/lab-report.test.ts reads the Python
+ * list and holds this one to it). `n`: the samples the role applied to, which its test and CI used.
+ */
+export const GRID_FIELDS = ["score", "ci_low", "ci_high", "p", "q", "sig", "n"] as const;
 
 export interface ReportRow {
   role: string;
@@ -37,6 +43,8 @@ export interface ReportPart {
   /** Test and correction as the provenance names them ("" when absent). */
   test: string;
   correction: string;
+  /** Level of the bootstrap CI (provenance.ci.level; 0.95 when absent). */
+  ci_level: number;
 }
 
 export interface ReportFile { main: ReportPart; detect: ReportPart | null }
@@ -96,11 +104,44 @@ export function parsePart(raw: unknown, what = "the file"): ReportPart {
   const roles = listed.length ? listed : [...new Set(rows.map((r) => r.role))];
   const alpha = num(raw.alpha ?? prov.alpha);
   const n = num(raw.n_samples ?? prov.n_samples ?? shape[0]);
+  const ci = isObject(prov.ci) ? prov.ci : {};
+  const level = num(ci.level);
   return {
-    model_name: str(raw.model_name ?? prov.model), method: str(raw.method ?? prov.method),
+    model_name: str(raw.model_name ?? prov.model), method: str(raw.method ?? prov.method) || tableMethod(records(raw)),
     n_layers: L, n_heads: H, n_samples: Number.isFinite(n) ? n : null,
     alpha: Number.isFinite(alpha) ? alpha : 0.05, roles, rows,
     test: str(prov.test), correction: str(prov.correction),
+    ci_level: level > 0 && level < 1 ? level : 0.95,
+  };
+}
+
+/** The table's `method` column when every row that has one agrees (as headlab.views.payload._method_of); else "". */
+function tableMethod(recs: Record<string, unknown>[]): string {
+  const seen = new Set(recs.map((r) => r.method).filter((m): m is string => typeof m === "string" && m !== ""));
+  return seen.size === 1 ? [...seen][0] : "";
+}
+
+/**
+ * The colour-scale kind of a role's scores, as headlab.views.scales.score_kind decides it (the
+ * live grid gets it from Python in score_info.kinds): a lift report's roles are "lift"; probe
+ * roles (detect) are shares, except copying, which runs from -1 to 1; anything else (Pande's
+ * sieve bias, differences, unknown methods) spans its own range ("own").
+ */
+export function scoreKind(method: string, role: string): "lift" | "share" | "copying" | "own" {
+  if (method === "lift") return "lift";
+  if (method === "probe") return role === "copying" ? "copying" : "share";
+  return "own";
+}
+
+/** What the grid's numbers mean, as headlab.views.payload.report_score_info writes it for the live grid. */
+export function scoreInfo(part: ReportPart): ScoreInfo {
+  return {
+    method: part.method,
+    kinds: Object.fromEntries(part.roles.map((r) => [r, scoreKind(part.method, r)])),
+    // the role registry lives in Python; a report file does not carry its sieve descriptions
+    descriptions: Object.fromEntries(part.roles.map((r) => [r, ""])),
+    correction: part.correction,
+    ci_level: part.ci_level,
   };
 }
 
@@ -119,7 +160,7 @@ export function isSignificant(r: ReportRow, alpha: number): boolean {
   return r.significant ?? (Number.isFinite(r.q_value) && r.q_value < alpha);
 }
 
-/** float32 [R, 6, L, H] of score, ci_low, ci_high, p, q, sig (NaN = missing), as grid_from_table. */
+/** float32 [R, 7, L, H] of score, ci_low, ci_high, p, q, sig, n (NaN = missing), as grid_from_table. */
 export function gridBlock(part: ReportPart): Float32Array {
   const R = part.roles.length, F = GRID_FIELDS.length, L = part.n_layers, H = part.n_heads, n = L * H;
   const out = new Float32Array(R * F * n).fill(NaN);
@@ -129,8 +170,10 @@ export function gridBlock(part: ReportPart): Float32Array {
     if (ri === undefined || r.layer < 0 || r.layer >= L || r.head < 0 || r.head >= H) continue;
     const cell = r.layer * H + r.head;
     const sig = r.significant === null ? (Number.isFinite(r.q_value) ? Number(r.q_value < part.alpha) : NaN) : Number(r.significant);
-    const vals = [r.score, r.ci_low, r.ci_high, r.p_value, r.q_value, sig];
-    vals.forEach((v, f) => { out[(ri * F + f) * n + cell] = v; });
+    const vals: Record<(typeof GRID_FIELDS)[number], number> = {
+      score: r.score, ci_low: r.ci_low, ci_high: r.ci_high, p: r.p_value, q: r.q_value, sig, n: r.n,
+    };
+    GRID_FIELDS.forEach((f, i) => { out[(ri * F + i) * n + cell] = vals[f]; });
   }
   return out;
 }
@@ -157,6 +200,7 @@ export function gridState(part: ReportPart, names: Record<string, string> = {}):
     roles: part.roles, role: part.roles[0] ?? "", grid, fields: [...GRID_FIELDS],
     has_stats: part.rows.some((r) => Number.isFinite(r.q_value)), alpha: part.alpha,
     matches, role_matches: roleMatches, selected: null, highlight: [], highlight_label: "",
+    pending: [], notice: "", score_info: scoreInfo(part), grid_mode: "scores", thumbs: null,
   };
 }
 
@@ -176,4 +220,14 @@ export function significantByRole(part: ReportPart): { role: string; rows: Repor
       .filter((r) => r.role === role && isSignificant(r, part.alpha))
       .sort((a, b) => (Number.isFinite(b.score) ? b.score : -Infinity) - (Number.isFinite(a.score) ? a.score : -Infinity)),
   }));
+}
+
+/** A row's numbers as the table cells show them, in the live grid's words (js/src/explain.ts). */
+export function rowCells(r: ReportRow): { score: string; ci: string; q: string; n: string } {
+  return {
+    score: fmt(r.score),
+    ci: ciText(r.ci_low, r.ci_high, r.n),             // "[0.38, 0.46]", or "n/a (n = 1)"
+    q: qText(r.q_value, r.n).replace(/^q (= )?/, ""), // the column says "q": "0.031", "< 1e-4", "n/a (n = 1)"
+    n: Number.isFinite(r.n) ? String(r.n) : "–",
+  };
 }

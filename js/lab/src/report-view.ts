@@ -7,19 +7,14 @@ import { Widget } from "@lumino/widgets";
 
 import { clear, html } from "../../src/dom";
 import { mountGrid } from "../../src/grid";
-import { fmt, fmtP } from "../../src/scales";
 import { staticModel } from "../../src/static-host";
 import { type AnyModel, type Head, headKey } from "../../src/protocol";
 import {
-  ReportError, type ReportPart, type ReportRow, gridState, headRows, isSignificant, parseReport, significantByRole,
+  ReportError, type ReportPart, gridState, headRows, isSignificant, parseReport, rowCells, significantByRole,
 } from "./report-data";
 import { REPORT_MIME } from "./constants";
 
 const MAX_TABLE_ROWS = 60;
-
-function ci(r: ReportRow): string {
-  return Number.isFinite(r.ci_low) || Number.isFinite(r.ci_high) ? `[${fmt(r.ci_low)}, ${fmt(r.ci_high)}]` : "–";
-}
 
 function table(headers: string[], rows: (string | HTMLElement)[][], cls: string): HTMLTableElement {
   const t = html("table", `headlab-table ${cls}`);
@@ -63,6 +58,7 @@ function mountPart(part: ReportPart, host: HTMLElement, title: string, signal: A
   section.appendChild(top);
 
   const model = staticModel(gridState(part)) as unknown as AnyModel;
+  const ciHeader = `${Math.round(100 * part.ci_level)}% CI`;
   function drawCard() {
     clear(card);
     const sel = model.get("selected") as Head | null;
@@ -70,11 +66,11 @@ function mountPart(part: ReportPart, host: HTMLElement, title: string, signal: A
     const [l, h] = sel;
     card.dataset.head = headKey(l, h);
     card.appendChild(html("div", "headlab-card-name", `Head ${headKey(l, h)}`));
-    const rows = headRows(part, l, h).map((r) => [
-      r.role, fmt(r.score), ci(r), fmtP(r.q_value), Number.isFinite(r.n) ? String(r.n) : "–",
-      isSignificant(r, part.alpha) ? "●" : "",
-    ]);
-    card.appendChild(table(["role", "score", "95% CI", "q", "n", `q < ${part.alpha}`], rows, "headlab-head-table"));
+    const rows = headRows(part, l, h).map((r) => {
+      const c = rowCells(r);
+      return [r.role, c.score, c.ci, c.q, c.n, isSignificant(r, part.alpha) ? "●" : ""];
+    });
+    card.appendChild(table(["role", "score", ciHeader, "q", "n", `q < ${part.alpha}`], rows, "headlab-head-table"));
     const published = [...new Set(headRows(part, l, h).flatMap((r) => r.published))];
     if (published.length) card.appendChild(html("div", "", `Published as: ${published.join(", ")}`));
   }
@@ -95,9 +91,10 @@ function mountPart(part: ReportPart, host: HTMLElement, title: string, signal: A
       const shown = rows.slice(0, MAX_TABLE_ROWS).map((r) => {
         const b = html("button", "headlab-btn headlab-link", headKey(r.layer, r.head), { type: "button", "data-layer": String(r.layer), "data-head": String(r.head) });
         b.addEventListener("click", () => { model.set("role", role); model.set("selected", [r.layer, r.head]); drawCard(); }, { signal });
-        return [b, fmt(r.score), ci(r), fmtP(r.q_value), Number.isFinite(r.n) ? String(r.n) : "–"];
+        const c = rowCells(r);
+        return [b, c.score, c.ci, c.q, c.n];
       });
-      box.appendChild(table(["head", "score", "95% CI", "q", "n"], shown, "headlab-sig-table"));
+      box.appendChild(table(["head", "score", ciHeader, "q", "n"], shown, "headlab-sig-table"));
       if (rows.length > MAX_TABLE_ROWS) box.appendChild(html("div", "headlab-muted", `… ${rows.length - MAX_TABLE_ROWS} more`));
     }
     tables.appendChild(box);
