@@ -106,7 +106,8 @@ def scan(model=None, texts=None, roles=None, *, engine: str = "ray", workers: in
         valid = np.flatnonzero(lengths >= 0)
         if valid.size == 0:
             raise InputError(f"None of the {len(items)} texts can be scored; the first: text {rejected[0].index}: "
-                             f"{rejected[0].error}")
+                             f"{rejected[0].error} Fix or drop that text; if every text fails the same way, "
+                             "check the options (e.g. pass truncate=True for long texts).")
         plan = plan_shards(valid, lengths[valid], settings.batch_size, shard_batches)
         # Longest shards first (the plan is sorted by length): the last shards to finish are
         # then the short ones, so workers finish close together.  A shard's contents do not

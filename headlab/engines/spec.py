@@ -80,7 +80,7 @@ class ModelSpec:
         if self.name is not None and not isinstance(self.name, str):
             raise InputError(f"The model name must be a string or None; got {V.describe(self.name)}.")
         if not isinstance(self.device, str) or not self.device:
-            raise InputError(f"device must be a string such as 'cpu' or 'cuda'; got {V.describe(self.device)}.")
+            raise InputError(f"device must be a string; got {V.describe(self.device)}. Pass e.g. device='cpu' or 'cuda'.")
         from headlab.model import load
 
         accepted = set(inspect.signature(load).parameters) - {"name", "model", "tokenizer", "device"}

@@ -109,7 +109,8 @@ class Moments:
         with ``d = mean_b - mean_a``; exact up to float rounding, in any order."""
         if not isinstance(other, Moments) or other.shape != self.shape:
             raise InputError(f"Can only merge Moments of the same column shape {self.shape}; "
-                             f"got {getattr(other, 'shape', type(other).__name__)}.")
+                             f"got {getattr(other, 'shape', type(other).__name__)}. Pass the moments of one statistic, "
+                             "computed on disjoint samples.")
         na, nb = self.n.astype(np.float64), other.n.astype(np.float64)
         n = na + nb
         a_only, b_only = nb == 0, na == 0
@@ -230,7 +231,8 @@ class PoissonBootstrap:
         if len(keys) != x2.shape[0]:
             raise InputError(f"ids has {len(keys)} ids for {x2.shape[0]} samples; give one id per sample.")
         if weights is not None and np.shape(weights) != (len(keys), n_boot):
-            raise InputError(f"weights must have shape [N, n_boot] = {(len(keys), n_boot)}; got {np.shape(weights)}.")
+            raise InputError(f"weights must have shape [N, n_boot] = {(len(keys), n_boot)}; got {np.shape(weights)}. "
+                             "Pass one row of weights per sample, or leave weights out.")
         valid = ~np.isnan(x2)
         x0 = np.where(valid, x2, 0.0)
         k = x2.shape[1]
@@ -255,7 +257,7 @@ class PoissonBootstrap:
                 self.shape, self.n_boot, self.seed):
             theirs = tuple(getattr(other, a, None) for a in ("shape", "n_boot", "seed"))
             raise InputError("Can only merge Poisson bootstraps with the same column shape, n_boot and seed; got "
-                             f"{(self.shape, self.n_boot, self.seed)} and {theirs}.")
+                             f"{(self.shape, self.n_boot, self.seed)} and {theirs}. Use the same n_boot and seed on every shard.")
         return PoissonBootstrap(self.weight + other.weight, self.total + other.total, self.n + other.n,
                                 self.n_boot, self.seed, self.shape)
 
