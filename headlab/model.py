@@ -141,12 +141,12 @@ class HeadModel:
         ``layers`` limits the layers computed; ``capture`` reuses a configured ``Capture``.
         """
         batch_size = V.integer("batch_size", batch_size, min=1, max=4096, example=16)
-        batches = list(make_batches(samples, batch_size, self._pad_id, self.is_causal))
-        iterator = batches
+        # Batches are made one at a time: their padded id tensors are not all held at once.
+        iterator = make_batches(samples, batch_size, self._pad_id, self.is_causal)
         if progress:
             from tqdm.auto import tqdm
 
-            iterator = tqdm(batches, desc=desc, unit="batch")
+            iterator = tqdm(iterator, desc=desc, unit="batch", total=-(-len(samples) // batch_size))
         cap = capture or Capture(self.model, self._modules, reducer, budget=self.budget, layers=layers)
         with cap:
             for batch in iterator:

@@ -229,5 +229,31 @@ def word_level(weights: np.ndarray, sample: Sample) -> np.ndarray:
     return from_word @ weights @ to_word
 
 
-def as_samples(tokenizer, texts: Sequence[Text], max_length: int, truncate: bool = False) -> list[Sample]:
-    return [tokenize(tokenizer, t, max_length, truncate) for t in texts]
+class LazySamples(Sequence):
+    """A corpus as a sequence of ``Sample`` objects that are made when they are read.
+
+    Every text is checked and tokenised once up front, so a bad text fails before any work
+    and ``lengths`` (int ``[N]``) is known; only the texts and their lengths are kept. A
+    ``Sample`` of a 512-token text holds about 100 kB of Python lists (ids, token strings,
+    spans), so keeping all of them made memory grow with the corpus; reading one tokenises
+    its text again (a fraction of a millisecond with a fast tokenizer).
+    """
+
+    def __init__(self, tokenizer, texts: Any, max_length: int, truncate: bool = False):
+        self.texts, _ = check_texts(texts)
+        self._args = (tokenizer, max_length, truncate)
+        self.lengths = np.array([len(tokenize(tokenizer, t, max_length, truncate)) for t in self.texts],
+                                dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        tokenizer, max_length, truncate = self._args
+        return tokenize(tokenizer, self.texts[i], max_length, truncate)
+
+    def by_length(self) -> list[int]:
+        """Indices sorted by length, ties in corpus order (the order ``make_batches`` uses)."""
+        return np.argsort(self.lengths, kind="stable").tolist()

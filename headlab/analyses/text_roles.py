@@ -22,6 +22,7 @@ from headlab.report import Report
 from headlab.analyses.role_scoring import METHODS, BatchRoles
 from headlab.roles import Role, resolve
 from headlab.roles import syntax
+from headlab.text import LazySamples
 from headlab.stats import CORRECTIONS, TESTS
 
 
@@ -65,6 +66,8 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
                  batch_size: int = 16, truncate: bool = False, progress: bool = False):
     """Per-sample scores without statistics: ``({role id: float32 [N, L, H]}, samples)``.
 
+    ``samples`` is a ``LazySamples`` over the texts (``samples.texts``: the checked inputs).
+
     NaN marks samples to which a role does not apply (no sieve). ``method`` picks the
     per-sample score: ``"lift"`` (``sieve_lift``) or ``"pande"`` (``sieve_bias``).
     """
@@ -76,7 +79,7 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
     if texts is None:
         texts = corpus.sentences() + corpus.pairs()
     chosen = _select_roles(m, roles)
-    samples = m.tokenize(texts, truncate=truncate)
+    samples = LazySamples(m.tokenizer, texts, m.max_length, truncate)     # Samples made per batch
 
     N, L, H, R = len(samples), m.n_layers, m.n_heads, len(chosen)
     out = np.full((R, N, L, H), np.nan, dtype=np.float32)
@@ -94,8 +97,6 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
             current["batch"] = batch
             current["roles"] = BatchRoles(chosen, batch.samples, batch.lengths, batch.T, m.is_causal,
                                           method, block_index)
-            for s in batch.samples:       # the sample's parse is in the sieves now; do not keep it per text
-                s._cache.clear()
         scorer = current["roles"]
         scorer.add(rows, q0)
         if q0 + rows.shape[2] >= batch.T:                                # the layer's last rows
@@ -137,9 +138,9 @@ class _Prefetcher:
 
     AHEAD = 256     # texts per look-ahead
 
-    def __init__(self, samples):
-        order = sorted(range(len(samples)), key=lambda i: len(samples[i]))
-        self.segments = [samples[i].segments for i in order]
+    def __init__(self, samples: LazySamples):
+        self.segments = [samples.texts[i] if isinstance(samples.texts[i], tuple) else (samples.texts[i],)
+                         for i in samples.by_length()]
         self.seen = 0       # texts of the batches started so far
         self.done = 0       # texts parsed ahead so far
 
@@ -246,9 +247,9 @@ def analyse(
               "min_effect": min_effect if method == "lift" else None,
               "block_entropy": block_entropy if method == "pande" else None,
               "truncate": truncate, "batch_size": batch_size, "n_texts": N,
-              "n_pairs": sum(s.is_pair for s in samples)}
+              "n_pairs": sum(isinstance(t, tuple) for t in samples.texts)}
     return Report.from_samples(
         per_role, method=method, null=null, alternative="greater", test=test, alpha=alpha,
         correction=correction, n_boot=n_boot, seed=seed, model_name=m.name,
-        sample_ids=[sample_id(s.text) for s in samples], params=params,
+        sample_ids=[sample_id(t) for t in samples.texts], params=params,
     )

@@ -110,3 +110,23 @@ def test_catalog_and_stats_import_without_torch():
     code = ("import sys, headlab as hl; hl.catalog.get('induction'); hl.stats.adjust([0.01, 0.2]); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny):
+    """m.roles keeps texts and lengths, not every Sample: each is made again when read, equal to
+    m.tokenize's, in make_batches' order (by length, ties in corpus order); a bad text fails at once."""
+    from headlab.capture import make_batches
+    from headlab.errors import InputError
+    from headlab.text import LazySamples
+
+    texts = TEXTS + [("A pair", "of texts")]
+    lazy = LazySamples(gpt2_tiny.tokenizer, texts, gpt2_tiny.max_length)
+    eager = gpt2_tiny.tokenize(texts)
+    assert len(lazy) == 4 and lazy.lengths.tolist() == [len(s) for s in eager]
+    for got, want in zip(lazy, eager):
+        assert (got.input_ids, got.tokens, got.spans, got.word_ids) == (want.input_ids, want.tokens, want.spans,
+                                                                        want.word_ids)
+    assert lazy.by_length() == sorted(range(4), key=lambda i: len(eager[i]))
+    assert [b.index for b in make_batches(lazy, 2, 0, True)] == [b.index for b in make_batches(eager, 2, 0, True)]
+    with pytest.raises(InputError, match="Empty text"):
+        LazySamples(gpt2_tiny.tokenizer, ["fine", "  "], gpt2_tiny.max_length)
