@@ -186,8 +186,11 @@ def make_batches(samples: Sequence[Sample], batch_size: int, pad_id: int, causal
 
 
 def attention_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, attention_mask: torch.Tensor | None,
-                   q0: int, q1: int, **kwargs) -> torch.Tensor:
+                   q0: int, q1: int, keys_upto: int | None = None, **kwargs) -> torch.Tensor:
     """Softmax attention weights of queries ``q0:q1``, float32 ``[B, H, q1 - q0, Tk]``.
+
+    ``keys_upto``: compute only keys ``0:keys_upto`` (``[B, H, c, keys_upto]``); only right
+    when the keys after it are masked for these queries (a causal layer, ``keys_upto >= q1``).
 
     Follows transformers' attention functions: ``scaling`` (default ``d**-0.5``), ``softcap``
     (``tanh(s / cap) * cap``), the mask (bool: True = attend; float: added to the scores; 2-D
@@ -197,7 +200,9 @@ def attention_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, at
     (GQA) without repeating them in memory. Rows that can see no key are all 0.
     """
     B, H, Tq, d = query.shape
-    Hkv, Tk = key.shape[1], key.shape[2]
+    Hkv, Tk_all = key.shape[1], key.shape[2]
+    Tk = Tk_all if keys_upto is None else int(keys_upto)
+    key = key[:, :, :Tk]
     c = q1 - q0
     scaling = kwargs.get("scaling")
     scaling = d ** -0.5 if scaling is None else float(scaling)
@@ -209,7 +214,7 @@ def attention_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, at
         scores = torch.tanh(scores / softcap) * softcap
     masked = False
     if attention_mask is not None and attention_mask.dim() == 4:
-        m = attention_mask[..., q0:q1, :]
+        m = attention_mask[..., q0:q1, :Tk]
         if m.dtype == torch.bool:
             scores.masked_fill_(~m, float("-inf"))
         else:
@@ -218,11 +223,11 @@ def attention_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, at
     else:
         allowed = None
         if attention_mask is not None:                       # [B, Tk] padding mask, 1 = real key
-            allowed = attention_mask.bool()[:, None, None, :]
+            allowed = attention_mask.bool()[:, None, None, :Tk]
         causal = kwargs.get("is_causal")
         causal = getattr(module, "is_causal", False) if causal is None else bool(causal)
         if causal and Tq > 1:
-            qpos = torch.arange(q0, q1, device=scores.device)[:, None] + (Tk - Tq)
+            qpos = torch.arange(q0, q1, device=scores.device)[:, None] + (Tk_all - Tq)
             kpos = torch.arange(Tk, device=scores.device)[None, :]
             ok = kpos <= qpos
             window = kwargs.get("sliding_window")
@@ -258,6 +263,9 @@ class Capture:
             what lazy attention needs to rebuild any head later without another forward pass.
         tail: only the last ``tail`` query rows of every layer are computed and reported (a
             decoding step needs its newest query only; the prompt's other rows are skipped).
+        prefix_keys: in causal layers, a chunk of queries ``q0:q1`` gets only the keys it can
+            see, ``rows [B, H, c, q1]`` instead of ``[B, H, c, T]`` (the keys after ``q1`` carry
+            no weight): half the work over a layer. For reducers that read ``rows.shape[-1]``.
     """
 
     # The interface patch is process-wide: one capture at a time per process (re-entrant, so a
@@ -266,8 +274,9 @@ class Capture:
 
     def __init__(self, model: nn.Module, modules: list[tuple[str, nn.Module, int]], reducer: Reducer,
                  budget: int = DEFAULT_BUDGET, layers: Iterable[int] | None = None, keep_qk: bool = False,
-                 tail: int | None = None):
+                 tail: int | None = None, prefix_keys: bool = False):
         self.model, self.modules, self.reducer, self.budget = model, modules, reducer, int(budget)
+        self.prefix_keys = prefix_keys
         self.layer_of = {id(m): i for i, (_, m, _) in enumerate(modules)}
         self.layers = set(range(len(modules))) if layers is None else set(layers)
         self.keep_qk = keep_qk
@@ -312,8 +321,9 @@ class Capture:
             use_given = torch.is_tensor(weights) and weights.dim() == 4 and weights.shape[1] == H
             for q0 in range(self._first(Tq), Tq, step):
                 q1 = min(Tq, q0 + step)
-                rows = weights[:, :, q0:q1].float() if use_given else \
-                    attention_rows(module, query, key, mask, q0, q1, **kwargs)
+                k1 = self._key_end(module, q1, Tq, Tk)
+                rows = weights[:, :, q0:q1, :k1].float() if use_given else \
+                    attention_rows(module, query, key, mask, q0, q1, keys_upto=k1, **kwargs)
                 self.reducer(layer, rows, q0, self.batch)
 
     # ------------------------------------------------------------------ the output-hook route
@@ -331,9 +341,18 @@ class Capture:
                 B, H, Tq, Tk = weights.shape
                 step = _chunk_rows(self.budget, B, H, Tk)
                 for q0 in range(self._first(Tq), Tq, step):
-                    self.reducer(layer, weights[:, :, q0:q0 + step].float(), q0, self.batch)
+                    k1 = self._key_end(_module, min(Tq, q0 + step), Tq, Tk)
+                    self.reducer(layer, weights[:, :, q0:q0 + step, :k1].float(), q0, self.batch)
 
         return hook
+
+    def _key_end(self, module, q1: int, Tq: int, Tk: int) -> int:
+        """How many keys the chunk ending at query ``q1`` needs: all of them, or with
+        ``prefix_keys`` in a causal layer (the module says so) only those up to its last query."""
+        if self.prefix_keys and self.batch is not None and getattr(self.batch, "causal", False) \
+                and getattr(module, "is_causal", False):
+            return min(Tk, q1 + (Tk - Tq))
+        return Tk
 
     def _first(self, Tq: int) -> int:
         return 0 if self.tail is None else max(0, Tq - int(self.tail))

@@ -132,13 +132,15 @@ class HeadModel:
 
     # ----------------------------------------------------------------- capture
     def stream(self, samples: Sequence[Sample], reducer: Reducer | None, batch_size: int = 16,
-               progress: bool = False, desc: str = "forward", layers=None, capture: Capture | None = None) -> None:
+               progress: bool = False, desc: str = "forward", layers=None, capture: Capture | None = None,
+               prefix_keys: bool = False) -> None:
         """Run the model over ``samples``; each layer's attention goes to ``reducer`` in row chunks.
 
         ``reducer(layer, rows [B, H, c, T], q0, batch)`` (see :mod:`headlab.capture`). Batches are
         right-padded; ``batch.lengths`` says which positions are real. Nothing of a layer is kept
         after its reducer calls, so memory holds one chunk of rows, never every layer.
-        ``layers`` limits the layers computed; ``capture`` reuses a configured ``Capture``.
+        ``layers`` limits the layers computed; ``capture`` reuses a configured ``Capture``;
+        ``prefix_keys``: causal chunks come with only the keys they can see (``Capture``).
         """
         batch_size = V.integer("batch_size", batch_size, min=1, max=4096, example=16)
         # Batches are made one at a time: their padded id tensors are not all held at once.
@@ -147,7 +149,8 @@ class HeadModel:
             from tqdm.auto import tqdm
 
             iterator = tqdm(iterator, desc=desc, unit="batch", total=-(-len(samples) // batch_size))
-        cap = capture or Capture(self.model, self._modules, reducer, budget=self.budget, layers=layers)
+        cap = capture or Capture(self.model, self._modules, reducer, budget=self.budget, layers=layers,
+                                 prefix_keys=prefix_keys)
         with cap:
             for batch in iterator:
                 cap.set_batch(batch)

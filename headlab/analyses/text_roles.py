@@ -102,7 +102,7 @@ def role_samples(m, texts=None, roles=None, *, method: str = "lift", block_entro
         if q0 + rows.shape[2] >= batch.T:                                # the layer's last rows
             out[:, batch.index, layer, :] = scorer.finish().transpose(2, 0, 1)
 
-    m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles")
+    m.stream(samples, reducer, batch_size=batch_size, progress=progress, desc="roles", prefix_keys=True)
     per_role = {role.id: out[r] for r, role in enumerate(chosen) if np.isfinite(out[r]).any()}
     if not per_role:
         raise NoApplicableRoleError(

@@ -5,8 +5,10 @@ lengths ``lengths [B]``), for the visible keys only (real keys, and ``j <= i`` f
 
 * ``sizes``: ``s_i = |S_i ∩ V_i|`` per query, int ``[B, T]`` - needed by the scores' chance
   levels and known before any attention is seen;
-* ``mass(rows, q0)``: ``m_i = Σ_{j ∈ S_i} A_ij`` for a chunk of query rows ``rows [B, H, c, T]``
-  starting at query ``q0``, float ``[B, H, c]`` - the only part that reads attention.
+* ``mass(rows, q0)``: ``m_i = Σ_{j ∈ S_i} A_ij`` for a chunk of query rows ``rows [B, H, c, Tk]``
+  starting at query ``q0``, float ``[B, H, c]`` - the only part that reads attention. ``Tk <= T``:
+  a causal chunk may come with only the keys it can see (``headlab.capture``, ``prefix_keys``);
+  the keys after ``Tk`` then carry no weight.
 
 All of it is torch, vectorised over samples, heads and queries, on the attention's device.
 The dense form stays available (``dense(T)``) so every shape is tested against it.
@@ -109,11 +111,20 @@ class _KeysStack(_Stacked):
         return torch.where(q[None, :] < self.lengths[:, None], s, torch.zeros_like(s))
 
     def mass(self, rows, q0):
-        return torch.matmul(rows, self.mask.to(rows.dtype)[:, None, :, None])[..., 0]
+        Tk = rows.shape[3]
+        return torch.matmul(rows, self.mask[:, :Tk].to(rows.dtype)[:, None, :, None])[..., 0]
+
+
+#: up to this many blocks a batch's block masses are one matrix product with a one-hot
+#: ``[B, T, nb]``; past it (a long text with hundreds of sentences) that product costs
+#: ``T * nb`` per row and summing each row into its blocks (``scatter_add``, ``T`` per row)
+#: is faster: on 8,192-token rows the two cross near 100 blocks.
+MATMUL_BLOCKS = 96
 
 
 class _BlocksStack(_Stacked):
-    """Block ids per sample; mass sums each row over its block with a one-hot matrix ``[B, T, nb]``."""
+    """Block ids per sample; mass sums each row over its block, by a one-hot matrix product when
+    there are few blocks and by adding each key into its block's bin when there are many."""
 
     def __init__(self, shapes, lengths, T, causal):
         super().__init__(shapes, lengths, T, causal)
@@ -127,24 +138,41 @@ class _BlocksStack(_Stacked):
         real = torch.arange(T)[None, :] < lengths.cpu()[:, None]
         block = torch.where(real, block, torch.full_like(block, -1))
         nb = int(block.max().item()) + 1 if (block >= 0).any() else 1
-        onehot = torch.zeros((self.B, T, nb))
-        ok = (block >= 0) & key
-        bb, jj = torch.nonzero(ok, as_tuple=True)
-        onehot[bb, jj, block[bb, jj]] = 1.0
+        self.nb = nb
         self.block = block.to(self.device)                               # query's block, -1 = none
-        self.onehot = onehot.to(self.device)                             # key in block
+        # each key's bin: its block, or nb (a bin nobody reads) for non-keys and padding
+        self.bins = torch.where((block >= 0) & key, block, torch.full_like(block, nb)).to(self.device)
+        self.onehot = None
+        if nb <= MATMUL_BLOCKS:
+            onehot = torch.zeros((self.B, T, nb + 1))
+            onehot.scatter_(2, self.bins.cpu()[..., None], 1.0)
+            self.onehot = onehot[..., :nb].to(self.device)               # key in block, [B, T, nb]
 
     def sizes(self) -> torch.Tensor:
-        counts = self.onehot.cumsum(1) if self.causal else self.onehot.sum(1, keepdim=True).expand(-1, self.T, -1)
-        idx = self.block.clamp(min=0)[..., None]
-        s = torch.gather(counts, 2, idx)[..., 0].to(torch.int64)
+        # Keys sorted by (sample, block, position); a query's count is how many of them fall in
+        # its block (up to its own position when causal): two binary searches, O(T log T).
+        B, T = self.block.shape
+        pos = torch.arange(T, device=self.device)[None, :]
+        sample = torch.arange(B, device=self.device)[:, None] * (self.nb + 1)
+        code = (sample + self.bins) * (T + 1) + pos
+        keys = code[self.bins < self.nb].sort().values
+        first = (sample + self.block.clamp(min=0)) * (T + 1)
+        last = first + (pos if self.causal else T)
+        s = torch.searchsorted(keys, last, right=True) - torch.searchsorted(keys, first)
         return torch.where(self.block >= 0, s, torch.zeros_like(s))
+
+    def per_block(self, rows: torch.Tensor) -> torch.Tensor:
+        """Each row's mass in every block, ``[B, H, c, nb]``."""
+        B, H, c, T = rows.shape
+        if self.onehot is not None:
+            return torch.matmul(rows, self.onehot[:, :T].to(rows.dtype)[:, None])
+        out = rows.new_zeros((B, H, c, self.nb + 1))
+        return out.scatter_add_(3, self.bins[:, None, None, :T].expand(B, H, c, T), rows)[..., :self.nb]
 
     def mass(self, rows, q0):
         B, H, c, T = rows.shape
-        per_block = torch.matmul(rows, self.onehot.to(rows.dtype)[:, None])              # [B, H, c, nb]
         idx = self.block[:, q0:q0 + c].clamp(min=0)
-        out = torch.gather(per_block, 3, idx[:, None, :, None].expand(B, H, c, 1))[..., 0]
+        out = torch.gather(self.per_block(rows), 3, idx[:, None, :, None].expand(B, H, c, 1))[..., 0]
         return out * (self.block[:, None, q0:q0 + c] >= 0).to(out.dtype)
 
 
@@ -200,8 +228,8 @@ class _DenseStack(_Stacked):
         return self.S.sum(-1).to(torch.int64)
 
     def mass(self, rows, q0):
-        c = rows.shape[2]
-        return (rows * self.S[:, None, q0:q0 + c].to(rows.dtype)).sum(-1)
+        c, Tk = rows.shape[2], rows.shape[3]
+        return (rows * self.S[:, None, q0:q0 + c, :Tk].to(rows.dtype)).sum(-1)
 
 
 def stack(shapes: list, lengths: torch.Tensor, T: int, causal: bool) -> _Stacked:
@@ -242,7 +270,7 @@ class Fused:
                 mats.append(st.mask.to(torch.float32)[..., None])
                 self.linear.append((r, "keys", col, col + 1, None))
                 col += 1
-            elif isinstance(st, _BlocksStack):
+            elif isinstance(st, _BlocksStack) and st.onehot is not None:
                 nb = st.onehot.shape[-1]
                 mats.append(st.onehot)
                 self.linear.append((r, "blocks", col, col + nb, st.block))
@@ -252,7 +280,8 @@ class Fused:
         if self.bands:
             self.lo = min(st.lo for _, st in self.bands)
             self.hi = max(st.hi for _, st in self.bands)
-        self.others = [(r, st) for r, st in enumerate(stacks) if not isinstance(st, (_KeysStack, _BlocksStack, _BandStack))]
+        in_matrix = {r for r, *_ in self.linear}
+        self.others = [(r, st) for r, st in enumerate(stacks) if r not in in_matrix and not isinstance(st, _BandStack)]
 
     def to(self, device) -> "Fused":
         out = object.__new__(Fused)
@@ -267,7 +296,7 @@ class Fused:
         B, H, c, T = rows.shape
         out = rows.new_zeros((B, H, self.R, c))
         if self.M is not None:
-            P = torch.matmul(rows, self.M[:, None])                                      # [B, H, c, K]
+            P = torch.matmul(rows, self.M[:, None, :T])                                  # [B, H, c, K]
             for r, kind, a, b, block in self.linear:
                 if kind == "keys":
                     out[:, :, r] = P[..., a]

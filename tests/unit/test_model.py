@@ -130,3 +130,30 @@ def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny):
     assert [b.index for b in make_batches(lazy, 2, 0, True)] == [b.index for b in make_batches(eager, 2, 0, True)]
     with pytest.raises(InputError, match="Empty text"):
         LazySamples(gpt2_tiny.tokenizer, ["fine", "  "], gpt2_tiny.max_length)
+
+
+@pytest.mark.parametrize("impl", ["eager", "sdpa"])
+def test_causal_role_scores_equal_the_numpy_scores(impl, bert_tokenizer):
+    """m.roles on a causal model (chunks that see only their visible keys, prefix_keys) gives
+    the scores hl.scores.sieve_lift computes on the whole attention, for every sieve shape."""
+    from headlab.analyses.text_roles import role_samples
+    from headlab.roles import get, sieve_for
+    from headlab.scores import sieve_lift
+
+    m = hl.load(model=build("gpt2", attn_implementation=impl), tokenizer=bert_tokenizer)
+    m.budget = 4096          # chunks of a few query rows (hl.load allows 1 MB at least)
+    texts = TEXTS + ["Two sentences here. And a second one, with more words, and a comma."]
+    roles = ["local", "previous", "self", "bos", "punctuation", "block"]
+    per_role, _ = role_samples(m, texts, roles=roles, batch_size=2)
+    checked = 0
+    for role_id, scores in per_role.items():
+        for i, att in enumerate(m.attention(texts)):
+            res = sieve_for(get(role_id), att.sample, True)
+            if res is None:
+                assert np.isnan(scores[i]).all()
+                continue
+            T = len(att.tokens)
+            ref = sieve_lift(att.weights, res.sieve.dense(T), np.tri(T, dtype=bool), res.query_weights)
+            np.testing.assert_allclose(scores[i], ref, atol=2e-5, rtol=1e-4)
+            checked += 1
+    assert checked >= 16

@@ -55,6 +55,9 @@ def test_every_shape_matches_its_dense_form_in_any_chunking(shape, causal, chunk
             S &= np.tri(T, dtype=bool)
         assert stacked.sizes()[b].tolist() == S.sum(-1).tolist()
     got = torch.cat([stacked.mass(A[:, :, q0:q0 + chunk], q0) for q0 in range(0, T, chunk)], dim=2)
+    if causal:          # a causal chunk may come with only the keys it can see (prefix_keys)
+        prefix = torch.cat([stacked.mass(A[:, :, q0:q0 + chunk, :q0 + chunk], q0) for q0 in range(0, T, chunk)], 2)
+        np.testing.assert_allclose(prefix.numpy(), got.numpy(), atol=1e-6)
     for b, n in enumerate(lengths):        # real queries (a padding query's row is never scored)
         S = shape.dense(T)
         np.testing.assert_allclose(got[b, :, :n].numpy(), dense_mass(A[b], S)[:, :n].numpy(), atol=1e-6)
@@ -62,6 +65,37 @@ def test_every_shape_matches_its_dense_form_in_any_chunking(shape, causal, chunk
     both = torch.cat([fused.mass(A[:, :, q0:q0 + chunk], q0) for q0 in range(0, T, chunk)], dim=3)
     for b, n in enumerate(lengths):
         np.testing.assert_allclose(both[b, :, 0, :n].numpy(), got[b, :, :n].numpy(), atol=1e-6)
+    if causal:
+        both_prefix = torch.cat([fused.mass(A[:, :, q0:q0 + chunk, :q0 + chunk], q0) for q0 in range(0, T, chunk)], 3)
+        np.testing.assert_allclose(both_prefix.numpy(), both.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("matmul_blocks", [0, 96])     # 0: every batch takes the scatter path
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), causal=st.booleans(), chunk=st.integers(1, 12))
+def test_blocks_by_product_or_by_bins_equal_the_dense_form(matmul_blocks, data, causal, chunk):
+    """Any block ids (not only contiguous runs) and key masks, few blocks or many, any chunking."""
+    import headlab.scores.structured as structured
+
+    T = 12
+    lengths = data.draw(st.lists(st.integers(2, T), min_size=1, max_size=3))
+    blocks = [Blocks(tuple(data.draw(st.lists(st.integers(0, 5), min_size=T, max_size=T))),
+                     tuple(data.draw(st.lists(st.booleans(), min_size=T, max_size=T)))) for _ in lengths]
+    A = rows_for(lengths, T, causal, seed=len(lengths))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(structured, "MATMUL_BLOCKS", matmul_blocks)
+        stacked = stack(blocks, torch.as_tensor(lengths), T, causal)
+    assert (stacked.onehot is None) == (matmul_blocks == 0)
+    fused = fuse([stacked, stack([Keys((0,))] * len(lengths), torch.as_tensor(lengths), T, causal)])
+    keys_seen = (lambda q0: q0 + chunk) if causal else (lambda q0: T)     # prefix_keys in causal layers
+    got = torch.cat([fused.mass(A[:, :, q0:q0 + chunk, :keys_seen(q0)], q0) for q0 in range(0, T, chunk)], 3)[:, :, 0]
+    for b, n in enumerate(lengths):
+        S = blocks[b].dense(T).copy()
+        S[:, n:] = False
+        if causal:
+            S &= np.tri(T, dtype=bool)
+        assert stacked.sizes()[b, :n].tolist() == S[:n].sum(-1).tolist()
+        np.testing.assert_allclose(got[b, :, :n].numpy(), dense_mass(A[b], S)[:, :n].numpy(), atol=1e-6)
 
 
 def test_visible_counts_encoder_and_causal():
@@ -117,5 +151,9 @@ def test_attention_rows_follow_the_mask_gqa_and_window():
     got_p = attention_rows(None, q, k, pad, 0, T, is_causal=False)
     assert float(got_p[1, :, :, 4:].abs().max()) == 0.0
     np.testing.assert_allclose(got_p[1].sum(-1).numpy(), 1.0, atol=1e-6)
+    prefix = torch.cat([torch.nn.functional.pad(attention_rows(None, q, k, None, a, min(T, a + 3), keys_upto=min(T, a + 3),
+                                                               is_causal=True), (0, T - min(T, a + 3)))
+                        for a in range(0, T, 3)], 2)                   # only the keys a causal chunk sees
+    np.testing.assert_allclose(prefix.numpy(), expect.numpy(), atol=1e-6)
     bool_mask = torch.zeros((B, 1, T, T), dtype=torch.bool)            # a row that sees nothing is 0, not NaN
     assert float(attention_rows(None, q, k, bool_mask, 0, T).abs().max()) == 0.0
