@@ -1,14 +1,16 @@
-"""Re-execute the example notebooks and save them with their outputs and widget state.
+"""Re-execute the example notebooks and save them with their outputs.
 
     python examples/run_all.py                 # every notebook in examples/
     python examples/run_all.py 01 03           # only those whose name starts with 01 or 03
     python examples/run_all.py --check         # execute in a temporary copy, write nothing
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel, offline (``HF_HUB_OFFLINE=1``),
-with an empty temporary folder as working directory. nbclient stores the state of the widgets the
-notebook displays in ``metadata.widgets``, so the saved file shows the views without a kernel
-(JupyterLab, nbviewer, the docs). The test suite (``tests/test_examples.py``) uses the same
-``execute`` function on a temporary copy.
+with an empty temporary folder as working directory. Every headlab view saves, beside its live
+widget, a kernel-free payload (``application/vnd.headlab.v1+json``, drawn by the headlab
+JupyterLab extension), an SVG picture and a text line. No widget state is stored: with it,
+nbconvert's HTML and other static viewers pick the widget output (a script that loads the widget
+manager from a CDN) over the SVG picture, and show nothing offline. The test suite
+(``tests/notebooks/test_examples.py``) uses the same ``execute`` function on a temporary copy.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-#: notebooks that display widgets (their saved copy must carry widget state)
-WITH_WIDGETS = {"01_quickstart", "02_induction_heads", "03_catalog_tour", "04_bring_your_own_attention"}
+HEADLAB_MIME = "application/vnd.headlab.v1+json"
+#: notebooks that display headlab views (their saved outputs must render without a kernel)
+WITH_VIEWS = {"01_quickstart", "02_induction_heads", "03_catalog_tour", "04_bring_your_own_attention"}
 MAX_BYTES = 2_000_000
 
 
@@ -55,22 +57,33 @@ def execute(path: Path, out: Path | None = None, timeout: int = 300, cwd: Path |
     offline_env()
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", store_widget_state=True, record_timing=False,
+        nb, timeout=timeout, kernel_name="python3", store_widget_state=False, record_timing=False,
         resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     t0 = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - t0
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)           # state of an earlier run (see the module docstring)
+    for cell in nb.cells:                      # progress bars (tqdm widgets) would be blank boxes once saved
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not _is_progress_bar(o)]
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nbformat.validate(nb)
     nbformat.write(nb, out or path)
     return nb, seconds
 
 
-def widget_state(nb) -> dict:
-    """The saved widget models (``{model_id: state}``), empty when there are none."""
-    return ((nb.metadata.get("widgets") or {}).get(WIDGET_STATE) or {}).get("state") or {}
+def _is_progress_bar(output) -> bool:
+    """A widget output that is not a headlab view (tqdm's bars): nothing to show without its kernel."""
+    data = output.get("data", {})
+    return "application/vnd.jupyter.widget-view+json" in data and HEADLAB_MIME not in data
+
+
+def view_outputs(nb) -> list[dict]:
+    """The outputs that draw a headlab view (their mime bundles)."""
+    return [o.data for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if HEADLAB_MIME in o.get("data", {})]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"FAIL {path.name}: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
                 continue
             size = target.stat().st_size
-            n_widgets = len(widget_state(nb))
+            n_views = len(view_outputs(nb))
             flag = "" if size <= MAX_BYTES else f"  (larger than {MAX_BYTES / 1e6:.0f} MB!)"
-            print(f"ok   {path.name}: {seconds:6.1f} s, {size / 1e3:7.1f} kB, {n_widgets} widget models{flag}")
+            print(f"ok   {path.name}: {seconds:6.1f} s, {size / 1e3:7.1f} kB, {n_views} headlab views{flag}")
     print(f"total {time.perf_counter() - total:.1f} s")
     return 1 if failed else 0
 

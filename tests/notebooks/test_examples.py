@@ -1,4 +1,4 @@
-"""The example notebooks run top to bottom, offline, and their saved copies carry widget state.
+"""The example notebooks run top to bottom, offline, and their saved views render without a kernel.
 
 Each notebook is executed with nbclient (kernel ``python3``, 300 s per cell, ``HF_HUB_OFFLINE=1``)
 from a temporary copy, in an empty temporary working directory, so the files in ``examples/``
@@ -28,8 +28,8 @@ def test_the_notebooks_are_there():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_saved_notebook_is_executed_small_and_keeps_widget_state(path):
-    """The committed file: executed (outputs, no errors), under 2 MB, widget state saved."""
+def test_saved_notebook_is_executed_small_and_renders_without_a_kernel(path):
+    """The committed file: executed (outputs, no errors), under 2 MB, every view kernel-free."""
     import nbformat
 
     assert path.stat().st_size < run_all.MAX_BYTES, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
@@ -40,23 +40,24 @@ def test_saved_notebook_is_executed_small_and_keeps_widget_state(path):
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{path.name} was saved with an error: {errors[0].get('ename')}: {errors[0].get('evalue')}"
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= 5, "notebooks teach in markdown cells"
-    if path.stem in run_all.WITH_WIDGETS:
-        _check_widget_state(nb, path.name)
+    if path.stem in run_all.WITH_VIEWS:
+        _check_views(nb, path.name)
 
 
-def _check_widget_state(nb, name):
-    state = run_all.widget_state(nb)
-    assert state, f"{name} has no saved widget state (metadata.widgets)"
-    views = [o.data["application/vnd.jupyter.widget-view+json"]["model_id"]
-             for c in nb.cells if c.cell_type == "code" for o in c.outputs
-             if "data" in o and "application/vnd.jupyter.widget-view+json" in o.data]
-    assert views, f"{name} displays no widget"
-    missing = [v for v in views if v not in state]
-    assert not missing, f"{name}: displayed widgets without saved state: {missing}"
-    headlab_views = [s for s in state.values() if s.get("state", {}).get("_view") in
-                     ("grid", "attention", "explorer", "catalog")]
-    assert headlab_views, f"{name}: no headlab view among the saved widgets"
-    assert all(s["state"].get("_esm") for s in headlab_views), "headlab views must carry their front-end code"
+def _check_views(nb, name):
+    """Each view's output carries the extension's payload, an SVG picture and a text line, and
+    the file keeps no widget state: with it nbconvert (and GitHub) would show the widget
+    output, which needs a CDN, instead of the picture."""
+    views = run_all.view_outputs(nb)
+    assert views, f"{name} draws no headlab view"
+    for data in views:
+        assert {"image/svg+xml", "text/plain"} <= set(data), f"{name}: a view without its static fallbacks"
+        payload = data[run_all.HEADLAB_MIME]
+        assert payload.get("view") and payload.get("buffers") is not None, f"{name}: an empty kernel-free payload"
+        assert "<script" not in data["image/svg+xml"]
+    assert "widgets" not in nb.metadata, f"{name} keeps widget state; re-run python examples/run_all.py"
+    blank = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if run_all._is_progress_bar(o)]
+    assert not blank, f"{name} saves widget outputs that nothing can draw without a kernel"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -71,9 +72,14 @@ def test_notebook_executes_offline(path, tmp_path, monkeypatch):
     print(f"{path.name}: {seconds:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
-    if path.stem in run_all.WITH_WIDGETS:
-        _check_widget_state(nb, path.name)
-    if path.stem in run_all.WITH_WIDGETS:   # the state is written into the file, not only kept in memory
-        saved = json.loads(copy.read_text(encoding="utf-8"))
-        assert saved["metadata"]["widgets"][run_all.WIDGET_STATE]["state"]
+    if path.stem in run_all.WITH_VIEWS:
+        _check_views(nb, path.name)
+        saved = json.loads(copy.read_text(encoding="utf-8"))     # written to the file, not only in memory
+        assert run_all.view_outputs(nbformat_node(saved))
     assert copy.stat().st_size < run_all.MAX_BYTES
+
+
+def nbformat_node(raw: dict):
+    import nbformat
+
+    return nbformat.from_dict(raw)
