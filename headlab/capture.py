@@ -137,13 +137,18 @@ def _glibc():
 _LIBC = _glibc()
 
 
+#: layers whose attention would take at least this much are followed by a trim; below it a
+#: layer frees too little to matter, and a trim (about 1 ms) would cost more than it gives back
+TRIM_BYTES = 16 << 20
+
+
 def release_freed_memory() -> None:
     """Give the pages of freed blocks back to the system (glibc's ``malloc_trim``; elsewhere a no-op).
 
     Each layer frees tens of MB of work arrays (rows, sieve products, activations). glibc keeps
     them in its heaps, and with small long-lived arrays in between, the process's resident size
     ratchets up batch after batch, so a long corpus looked like a memory leak. Called once per
-    layer; it costs well under a millisecond against a layer's tens.
+    layer of large batches (``TRIM_BYTES``); about a millisecond against a layer's tens.
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
@@ -308,10 +313,11 @@ class Capture:
 
     def _report(self, layer, module, query, key, mask, weights, kwargs) -> None:
         self.seen.add(layer)
-        release_freed_memory()
         with torch.no_grad():
             B, H, Tq, _ = query.shape
             Tk = key.shape[2]
+            if B * H * Tq * Tk * 4 >= TRIM_BYTES:
+                release_freed_memory()
             step = _chunk_rows(self.budget, B, H, Tk)
             if self.keep_qk:
                 self.qk[layer] = (query.detach().float().cpu(), key.detach().float().cpu(),
