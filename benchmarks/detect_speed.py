@@ -18,9 +18,9 @@ process's CPU time (``time.process_time``, all threads) are reported: on a machi
 other jobs the wall clock mostly measures waiting for a core, while the CPU-time ratio stays
 a fair measure of the work ``m.detect`` adds.
 
-    python benchmarks/detect_speed.py                      # toy-induction
+    python benchmarks/detect_speed.py                      # toy-induction, then a random 12 x 12, d=768 GPT-2
+    python benchmarks/detect_speed.py --toy-only           # toy-induction only
     python benchmarks/detect_speed.py --model path/to/model --repeats 5
-    python benchmarks/detect_speed.py --gpt2-shape         # also a random 12 x 12, d=768 GPT-2
 """
 
 from __future__ import annotations
@@ -133,15 +133,15 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None,
                     help="torch threads (default: torch's choice); 1 gives steadier numbers on a busy machine")
-    ap.add_argument("--gpt2-shape", action="store_true",
-                    help="also time a random-weight GPT-2-small-shaped model (12 layers x 12 heads, d=768)")
+    ap.add_argument("--toy-only", action="store_true",
+                    help="skip the random-weight GPT-2-small-shaped model (12 layers x 12 heads, d=768)")
     a = ap.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     m = hl.load(a.model)
     report(bench(m, n=a.n, repeats=a.repeats))
-    if a.gpt2_shape:
+    if not a.toy_only:
         from transformers import GPT2Config, GPT2LMHeadModel
 
         tok = m.tokenizer
