@@ -135,3 +135,12 @@ def test_dir_lists_the_public_names_and_nothing_stray(module):
 def test_every_public_name_of_headlab_resolves():
     for name in headlab.__all__:
         assert getattr(headlab, name) is not None
+
+
+def test_test_file_names_are_unique_across_tiers():
+    """The tiers have no __init__.py, so pytest imports each test file by its bare name: two
+    files with one name in two tiers stop the collection of the whole suite."""
+    names = defaultdict(list)
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names[path.name].append(str(path.relative_to(ROOT)))
+    assert {n: p for n, p in names.items() if len(p) > 1} == {}
