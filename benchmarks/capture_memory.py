@@ -63,8 +63,9 @@ def child(mode: str, tokens: int) -> None:
     ids = torch.tensor([samples[0].input_ids])
     kept = {}
 
-    def reducer(layer, w, batch):
-        kept[layer] = w.sum(dim=(-1, -2))  # one number per head
+    def reducer(layer, rows, q0, batch):
+        # one number per head, summed over the chunks of query rows the capture hands over
+        kept[layer] = kept.get(layer, 0) + rows.sum(dim=(-1, -2))
 
     # warm-up on a short input so one-off allocations are not counted
     m.stream(m.tokenize("w1 w2 w3"), reducer)
