@@ -4,8 +4,8 @@ Prints, from one run on the same 100 probes (Olsson et al.'s 25 random tokens x 
 
 * ``detect``   -- ``m.detect(roles=["previous_token", "induction"], n=100)``: probe generation,
   the streamed forward pass with scoring, and the report (tests, bootstrap CIs, FDR);
-* ``forward``  -- the bare eager forward passes over the same probes (``m.forward_only``), the
-  baseline;
+* ``forward``  -- the bare eager forward passes over the same probes (``forward_only`` of an
+  eager copy of the model), the baseline; ``m`` keeps its own attention (SDPA for the zoo);
 * ``tl_loop``  -- a per-prompt loop in the style of TransformerLens' ``detect_head``
   (``transformer_lens/head_detector.py``): for a list of prompts and a named pattern it
   recurses prompt by prompt, runs the model with every layer's attention cached, builds the
@@ -26,6 +26,7 @@ a fair measure of the work ``m.detect`` adds.
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 
@@ -86,7 +87,16 @@ def _time(fn) -> tuple[float, float]:
     return time.perf_counter() - w, time.process_time() - c
 
 
+def eager_copy(m):
+    """The same weights with eager attention: the baseline forward, and what a TransformerLens-
+    style cache needs (SDPA returns no weights). ``m`` itself keeps the attention it came with."""
+    model = copy.deepcopy(m.model)
+    model.set_attn_implementation("eager")
+    return hl.load(model=model, tokenizer=m.tokenizer, name=f"{m.name} (eager copy)")
+
+
 def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
+    eager = eager_copy(m)
     probes = P.repeated_tokens(m, n=n, seed=seed, fit=True)
     prompts = [list(map(int, row)) for row in probes.input_ids]
     roles = ["previous_token", "induction"]
@@ -94,30 +104,31 @@ def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
     # warm up every path once (allocator, lazy imports, catalogue)
     rep = m.detect(roles=roles, n=n, seed=seed)
     assert rep.sample_ids is not None and rep.n_samples == n
-    m.forward_only(probes.samples)
-    tl_style_detect(m, prompts[:2], "induction_head")
+    eager.forward_only(probes.samples)
+    tl_style_detect(eager, prompts[:2], "induction_head")
 
     t_fwd, t_det, t_tl = [], [], []
     for _ in range(repeats):                               # interleaved, so load changes hit all three
-        t_fwd.append(_time(lambda: m.forward_only(probes.samples)))
+        t_fwd.append(_time(lambda: eager.forward_only(probes.samples)))
         t_det.append(_time(lambda: m.detect(roles=roles, n=n, seed=seed)))
-        t_tl.append(_time(lambda: [tl_style_detect(m, prompts, p) for p in ("previous_token_head", "induction_head")]))
+        t_tl.append(_time(lambda: [tl_style_detect(eager, prompts, p) for p in ("previous_token_head", "induction_head")]))
     f, d, t = (statistics.median(x[0] for x in xs) for xs in (t_fwd, t_det, t_tl))
     fc, dc, tc = (statistics.median(x[1] for x in xs) for xs in (t_fwd, t_det, t_tl))
 
     # the two agree where they should: TL's mul score on the previous-token pattern
     # equals headlab's score up to the row TL counts without a target (query 0)
-    tl_prev = tl_style_detect(m, prompts[:5], "previous_token_head").numpy()
+    tl_prev = tl_style_detect(eager, prompts[:5], "previous_token_head").numpy()
     ours = rep.samples("previous_token")[:5].mean(0)
     T = probes.length
     agree = float(np.abs(tl_prev - ours * (T - 1) / T).max())
     return dict(model=m.name, n=n, T=T, forward=f, detect=d, tl_loop=t, ratio=d / f, tl_ratio=t / f,
                 speedup_vs_tl=t / d, forward_cpu=fc, detect_cpu=dc, tl_cpu=tc, ratio_cpu=dc / fc,
-                tl_ratio_cpu=tc / fc, max_abs_diff_prev=agree, threads=torch.get_num_threads())
+                tl_ratio_cpu=tc / fc, max_abs_diff_prev=agree, attn=m.model.config._attn_implementation, threads=torch.get_num_threads())
 
 
 def report(r: dict) -> None:
-    print(f"model {r['model']}: {r['n']} probes x {r['T']} tokens, torch threads {r['threads']}")
+    print(f"model {r['model']} ({r['attn']} attention; the baseline and the TL-style loop run an eager copy): "
+          f"{r['n']} probes x {r['T']} tokens, torch threads {r['threads']}")
     print(f"                           wall s   ratio   | CPU s   ratio")
     print(f"  bare eager forward     {r['forward']:8.3f}    1.00   | {r['forward_cpu']:7.3f}   1.00")
     print(f"  m.detect (prev+ind)    {r['detect']:8.3f}  {r['ratio']:6.2f}   | {r['detect_cpu']:7.3f} {r['ratio_cpu']:6.2f}   (target <= 1.5)")
@@ -147,7 +158,6 @@ def main(argv=None) -> None:
         tok = m.tokenizer
         cfg = GPT2Config(vocab_size=len(tok), n_layer=12, n_head=12, n_embd=768, n_positions=256,
                          bos_token_id=tok.bos_token_id, eos_token_id=tok.bos_token_id)
-        cfg._attn_implementation = "eager"
         big = hl.load(model=GPT2LMHeadModel(cfg).eval(), tokenizer=tok, name="random GPT-2-small shape")
         report(bench(big, n=a.n, repeats=a.repeats))
 
