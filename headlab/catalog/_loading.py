@@ -255,6 +255,10 @@ def _yaml_message(exc: yaml.YAMLError, name: str) -> str:
     mark = stop or start
     where = f"{name}:{mark.line + 1}" if mark else name
     problem = (exc.problem if isinstance(exc, yaml.MarkedYAMLError) else None) or str(exc)
+    if "maximum nesting depth" in problem:
+        # newer libyaml scanners (PyYAML >= 6.0.4 wheels) refuse deep nesting before the
+        # composer's own limit is reached: say the same thing either way
+        return _yaml_safe.too_deep(where)
     context = exc.context if isinstance(exc, yaml.MarkedYAMLError) else None
     detail = f" ({context} that starts at line {start.line + 1})" if start and context else ""
     return f"{where}: not valid YAML: {_clip(problem)}{detail}."

@@ -45,6 +45,12 @@ MAX_ALIASES = 100
 MAX_ALIASED_NODES = 10_000
 
 
+def too_deep(where: str) -> str:
+    """The message for a document nested deeper than ``MAX_DEPTH`` at ``where`` (file:line)."""
+    return (f"{where}: lists and mappings nest more than {MAX_DEPTH} levels deep here. A catalogue "
+            "file needs about six levels; check that this is the file you meant.")
+
+
 class _Open:
     """A collection being composed: its node, the items read so far, its size and whether it holds an alias."""
 
@@ -127,10 +133,7 @@ class _Composer:
 
     def _open(self, event: Any) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise CatalogError(
-                f"{_where(self.name, event.start_mark)}: lists and mappings nest more than {MAX_DEPTH} levels deep "
-                "here. A catalogue file needs about six levels; check that this is the file you meant."
-            )
+            raise CatalogError(too_deep(_where(self.name, event.start_mark)))
         is_seq = isinstance(event, SequenceStartEvent)
         kind = SequenceNode if is_seq else MappingNode
         tag = event.tag

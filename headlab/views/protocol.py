@@ -60,7 +60,7 @@ SCORE_INFO_KEYS = ["method", "kinds", "descriptions", "correction", "ci_level"]
 #: ``block`` tokens, uint8 ``[L, H, S, S]``, value = byte / 255 = the share of a query block's
 #: attention on a key block (``views/thumbnails.py``)
 THUMB_KEYS = ["shape", "dtype", "buf", "block"]
-#: what a grid's cells show: each head's score for the role, or each head's attention pattern
+#: what a grid's cells can show (each head's score for the role, or each head's attention pattern)
 GRID_MODES = ["scores", "patterns"]
 
 _COMMON = ["_view", "title"]
