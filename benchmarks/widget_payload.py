@@ -141,8 +141,9 @@ def bertviz_size(att) -> int | None:
         from bertviz import head_view
     except ImportError:
         return None
-    w = torch.from_numpy(att.weights)
-    html = head_view([w[l].unsqueeze(0) for l in range(w.shape[0])], list(att.tokens), html_action="return")
+    # att.layer works for the dense and the lazy form (m.attention goes lazy above 256 MB)
+    w = [torch.from_numpy(att.layer(l)).unsqueeze(0) for l in range(att.n_layers)]
+    html = head_view(w, list(att.tokens), html_action="return")
     n = len(html.data)
     del html, w
     gc.collect()
@@ -155,7 +156,7 @@ def circuitsvis_sizes(att, layer: int = 0):
         from circuitsvis.attention import attention_patterns
     except ImportError:
         return None
-    r = attention_patterns(tokens=list(att.tokens), attention=torch.from_numpy(att.weights[layer]))
+    r = attention_patterns(tokens=list(att.tokens), attention=torch.from_numpy(att.layer(layer)))
     out = (len(r.local_src), len(r.cdn_src))
     del r
     gc.collect()
