@@ -229,6 +229,28 @@ def word_level(weights: np.ndarray, sample: Sample) -> np.ndarray:
     return from_word @ weights @ to_word
 
 
+def _lengths(tokenizer, texts: list[Text], max_length: int, truncate: bool) -> np.ndarray:
+    """Token count of every text, int ``[N]``, as ``tokenize`` would make it.
+
+    One batched tokenizer call per kind of input (single texts, pairs) instead of a full
+    ``tokenize`` per text: lengths need none of the offsets and word ids. Texts that are empty
+    after tokenising or too long go through ``tokenize``, which raises its error or truncates.
+    """
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    if not getattr(tokenizer, "is_fast", False):
+        tokenize(tokenizer, texts[0], max_length, truncate)       # raises the tokenizer error
+    for pairs in (False, True):
+        idx = [i for i, t in enumerate(texts) if isinstance(t, tuple) == pairs]
+        if not idx:
+            continue
+        args = ([texts[i][0] for i in idx], [texts[i][1] for i in idx]) if pairs else ([texts[i] for i in idx],)
+        ids = tokenizer(*args, truncation=False, verbose=False)["input_ids"]
+        lengths[idx] = [len(x) for x in ids]
+    for i in np.flatnonzero((lengths == 0) | (lengths > max_length)):
+        lengths[i] = len(tokenize(tokenizer, texts[i], max_length, truncate))
+    return lengths
+
+
 class LazySamples(Sequence):
     """A corpus as a sequence of ``Sample`` objects that are made when they are read.
 
@@ -242,8 +264,7 @@ class LazySamples(Sequence):
     def __init__(self, tokenizer, texts: Any, max_length: int, truncate: bool = False):
         self.texts, _ = check_texts(texts)
         self._args = (tokenizer, max_length, truncate)
-        self.lengths = np.array([len(tokenize(tokenizer, t, max_length, truncate)) for t in self.texts],
-                                dtype=np.int64)
+        self.lengths = _lengths(tokenizer, self.texts, max_length, truncate)
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -116,8 +116,8 @@ def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny):
     """m.roles keeps texts and lengths, not every Sample: each is made again when read, equal to
     m.tokenize's, in make_batches' order (by length, ties in corpus order); a bad text fails at once."""
     from headlab.capture import make_batches
-    from headlab.errors import InputError
-    from headlab.text import LazySamples
+    from headlab.errors import InputError, TooLongError
+    from headlab.text import LazySamples, tokenize
 
     texts = TEXTS + [("A pair", "of texts")]
     lazy = LazySamples(gpt2_tiny.tokenizer, texts, gpt2_tiny.max_length)
@@ -130,6 +130,14 @@ def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny):
     assert [b.index for b in make_batches(lazy, 2, 0, True)] == [b.index for b in make_batches(eager, 2, 0, True)]
     with pytest.raises(InputError, match="Empty text"):
         LazySamples(gpt2_tiny.tokenizer, ["fine", "  "], gpt2_tiny.max_length)
+    # lengths come from one batched call; too long texts go through tokenize (error or truncation)
+    long = ["w " * 40, ("a " * 30, "b " * 30)]
+    with pytest.raises(TooLongError, match="truncate=True"):
+        LazySamples(gpt2_tiny.tokenizer, TEXTS + long, 32)
+    cut = LazySamples(gpt2_tiny.tokenizer, TEXTS + long, 32, truncate=True)
+    assert cut.lengths.tolist() == [len(s) for s in
+                                    (tokenize(gpt2_tiny.tokenizer, t, 32, True) for t in TEXTS + long)]
+    assert cut.lengths[-2:].tolist() == [32, 32]
 
 
 @pytest.mark.parametrize("impl", ["eager", "sdpa"])
