@@ -24,11 +24,15 @@ __all__ = ["Attention", "LazyAttention", "top_k_rows"]
 
 
 def top_k_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` largest entries of every row of ``rows [T, S]``: ``(keys int32 [T, k], weights float32 [T, k])``,
-    strongest first; among equal weights the lower key comes first. ``k`` larger than ``S`` gives
-    ``S`` columns. One ``torch.topk`` on the rows (about 15x faster than a numpy partition at
-    8,000 tokens); ties are broken by subtracting ``key * 1e-13`` in float64 first, far below the
-    spacing of distinct float32 weights that matter.
+    """The ``k`` largest entries of every row of ``rows [..., T, S]``: ``(keys int32 [..., T, k],
+    weights float32 [..., T, k])``, strongest first; among equal weights the lower key comes
+    first. ``k`` larger than ``S`` gives ``S`` columns.
+
+    One float32 ``torch.topk`` (about 15x faster than a numpy partition at 8,000 tokens). Its
+    choice among entries equal to a row's k-th weight is arbitrary, so the rows where such a tie
+    was cut (causal rows with fewer than ``k`` visible keys: their zeros tie) are chosen again
+    with ties broken by key; the kept keys are then ordered by weight, ties by key, with a
+    stable sort.
     """
     import torch
 
@@ -37,9 +41,21 @@ def top_k_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k == 0:
         return np.zeros(rows.shape[:-1] + (0,), np.int32), np.zeros(rows.shape[:-1] + (0,), np.float32)
     t = torch.from_numpy(rows)
-    order = t.double() - torch.arange(rows.shape[-1], dtype=torch.float64) * 1e-13
-    keys = torch.topk(order, k, dim=-1, sorted=True).indices
-    return keys.numpy().astype(np.int32), torch.gather(t, -1, keys).numpy()
+    # one more than asked: a tie at the boundary was cut exactly where the (k+1)-th equals the k-th
+    extra = min(k + 1, rows.shape[-1])
+    values, keys = torch.topk(t, extra, dim=-1, sorted=True)
+    cut = values[..., k - 1] == values[..., extra - 1] if extra > k else torch.zeros(values.shape[:-1], dtype=torch.bool)
+    keys = keys[..., :k].clone()
+    if bool(cut.any()):
+        # choose those rows again with the lower key first among equal weights: a float64 copy
+        # minus key * 1e-13 (far below the spacing of float32 weights that matter)
+        sub = t[cut].double() - torch.arange(rows.shape[-1], dtype=torch.float64) * 1e-13
+        keys[cut] = torch.topk(sub, k, dim=-1).indices
+    keys = torch.sort(keys, dim=-1).values                     # by key, then stably by weight
+    weights = torch.gather(t, -1, keys)
+    by_weight = torch.sort(weights, dim=-1, descending=True, stable=True).indices
+    keys, weights = torch.gather(keys, -1, by_weight), torch.gather(weights, -1, by_weight)
+    return keys.numpy().astype(np.int32), weights.numpy()
 
 
 class _Readers:

@@ -106,3 +106,22 @@ def test_options_are_checked():
     bad["counts"] = memoryview(bytes(3))
     with pytest.raises(InputError, match="inconsistent"):
         sparse.unpack_sparse(bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(1, 70), st.sampled_from([0, 2, 4]), st.integers(0, 2**31))
+def test_top_k_rows_equals_a_sort_by_weight_then_key(T, S, k, levels, seed):
+    """Against numpy's lexsort (weight descending, then key ascending), also with many exact
+    ties (weights drawn from a few levels, zeros of causal rows), where torch.topk alone would
+    pick among the tied keys arbitrarily."""
+    rng = np.random.default_rng(seed)
+    rows = rng.random((2, T, S)).astype(np.float32)
+    if levels:
+        rows = np.round(rows * levels).astype(np.float32) / levels
+    rows[0] = np.tril(rows[0], k=S - T)                       # causal-like rows full of zeros
+    keys, w = top_k_rows(rows, k)
+    kk = min(k, S)
+    flat = rows.reshape(-1, S)
+    want = np.stack([np.lexsort((np.arange(S), -r))[:kk] for r in flat]).reshape(2, T, kk)
+    assert keys.dtype == np.int32 and keys.tolist() == want.tolist()
+    assert np.array_equal(w, np.take_along_axis(rows, want, -1))
