@@ -11,10 +11,10 @@ import pytest
 from headlab import corpus
 from headlab.engines import scan
 from headlab.errors import ModelLoadError
+from scan_helpers import COLUMNS, assert_same_report, tiny, tiny_folder  # noqa: F401 (fixtures)
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'headlab[ray]')")
 
-COLUMNS = ["score", "ci_low", "ci_high", "p_value", "q_value", "effect_size", "sd", "statistic"]
 TEXTS = corpus.sentences()[:72] + corpus.pairs()[:24]
 
 
@@ -26,33 +26,6 @@ def cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory, bert_tokenizer):
-    from tiny_models import build
-
-    folder = tmp_path_factory.mktemp("models") / "tiny-gpt2"
-    build("gpt2").save_pretrained(folder)
-    bert_tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_folder):
-    import headlab as hl
-
-    return hl.load(str(tiny_folder))
-
-
-def assert_same_report(got, ref, tol=1e-6):
-    assert got.roles == ref.roles and got.sample_ids == ref.sample_ids
-    for r in ref.roles:
-        np.testing.assert_allclose(got.samples(r), ref.samples(r), rtol=0, atol=tol, equal_nan=True)
-    for c in COLUMNS:
-        np.testing.assert_allclose(got.table[c], ref.table[c], rtol=tol, atol=tol, equal_nan=True, err_msg=c)
-    assert (got.table["significant"] == ref.table["significant"]).all()
-    assert (got.table["n"] == ref.table["n"]).all()
 
 
 class Recorder:
