@@ -229,23 +229,29 @@ def word_level(weights: np.ndarray, sample: Sample) -> np.ndarray:
     return from_word @ weights @ to_word
 
 
+#: texts per batched tokenizer call when a corpus's lengths are measured
+LENGTH_BATCH = 256
+
+
 def _lengths(tokenizer, texts: list[Text], max_length: int, truncate: bool) -> np.ndarray:
     """Token count of every text, int ``[N]``, as ``tokenize`` would make it.
 
-    One batched tokenizer call per kind of input (single texts, pairs) instead of a full
-    ``tokenize`` per text: lengths need none of the offsets and word ids. Texts that are empty
-    after tokenising or too long go through ``tokenize``, which raises its error or truncates.
+    Batched tokenizer calls, ``LENGTH_BATCH`` texts of one kind (single texts, pairs) at a time,
+    instead of a full ``tokenize`` per text: lengths need none of the offsets and word ids, and
+    a bounded batch keeps the ids of a large corpus from being held at once. Texts that are
+    empty after tokenising or too long go through ``tokenize``, which raises its error or
+    truncates.
     """
     lengths = np.zeros(len(texts), dtype=np.int64)
     if not getattr(tokenizer, "is_fast", False):
         tokenize(tokenizer, texts[0], max_length, truncate)       # raises the tokenizer error
     for pairs in (False, True):
-        idx = [i for i, t in enumerate(texts) if isinstance(t, tuple) == pairs]
-        if not idx:
-            continue
-        args = ([texts[i][0] for i in idx], [texts[i][1] for i in idx]) if pairs else ([texts[i] for i in idx],)
-        ids = tokenizer(*args, truncation=False, verbose=False)["input_ids"]
-        lengths[idx] = [len(x) for x in ids]
+        kind = [i for i, t in enumerate(texts) if isinstance(t, tuple) == pairs]
+        for a in range(0, len(kind), LENGTH_BATCH):
+            idx = kind[a:a + LENGTH_BATCH]
+            args = ([texts[i][0] for i in idx], [texts[i][1] for i in idx]) if pairs else ([texts[i] for i in idx],)
+            ids = tokenizer(*args, truncation=False, verbose=False)["input_ids"]
+            lengths[idx] = [len(x) for x in ids]
     for i in np.flatnonzero((lengths == 0) | (lengths > max_length)):
         lengths[i] = len(tokenize(tokenizer, texts[i], max_length, truncate))
     return lengths

@@ -112,9 +112,10 @@ def test_catalog_and_stats_import_without_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny):
+def test_lazy_samples_are_the_tokenised_texts_checked_up_front(gpt2_tiny, monkeypatch):
     """m.roles keeps texts and lengths, not every Sample: each is made again when read, equal to
     m.tokenize's, in make_batches' order (by length, ties in corpus order); a bad text fails at once."""
+    monkeypatch.setattr("headlab.text.LENGTH_BATCH", 2)          # lengths measured over several batches
     from headlab.capture import make_batches
     from headlab.errors import InputError, TooLongError
     from headlab.text import LazySamples, tokenize
