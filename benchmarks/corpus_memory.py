@@ -6,9 +6,9 @@ role (the syntactic ones included). Each measurement runs in a fresh process; th
 kernel's high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs`` just before
 ``m.roles``) minus the resident size at that moment, i.e. what the call itself adds. Targets
 (issue #11): peak at 200 texts <= 1.15 x the peak at 25 texts; 10,000 texts fit in 4 GB
-(``--big``: about 90 minutes on 2 cores).
+(``--big``: about 90 minutes on 2 cores; ``--big 2000`` for a shorter run).
 
-    python benchmarks/corpus_memory.py [--reps 2] [--big]
+    python benchmarks/corpus_memory.py [--reps 2] [--big [N]]
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def run(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=2)
-    ap.add_argument("--big", action="store_true", help="also 10,000 texts (about 90 minutes)")
+    ap.add_argument("--big", nargs="?", type=int, const=10_000, default=None, metavar="N",
+                    help="also N texts, 10,000 if N is left out (about 90 minutes of CPU)")
     args = ap.parse_args()
     sizes = [25, 200]
     res: dict[int, list[dict]] = {n: [] for n in sizes}
@@ -80,8 +81,8 @@ def main() -> None:
     ratio = med[200] / med[25]
     print(f"  peak(200) / peak(25) = {ratio:.2f} (target <= 1.15)")
     if args.big:
-        big = run(10_000)
-        print(f"  10000 texts: process peak {big['total'] / mb / 1024:.2f} GB (target <= 4 GB; m.roles adds "
+        big = run(args.big)
+        print(f"  {args.big} texts: process peak {big['total'] / mb / 1024:.2f} GB (target <= 4 GB; m.roles adds "
               f"{big['added'] / mb:.0f} MB), "
               f"{big['cpu'] / 60:.1f} min CPU")
 
