@@ -30,9 +30,9 @@ def top_k_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     One float32 ``torch.topk`` (about 15x faster than a numpy partition at 8,000 tokens). Its
     choice among entries equal to a row's k-th weight is arbitrary, so the rows where such a tie
-    was cut (causal rows with fewer than ``k`` visible keys: their zeros tie) are chosen again
-    with ties broken by key; the kept keys are then ordered by weight, ties by key, with a
-    stable sort.
+    was cut (causal rows with fewer than ``k`` visible keys, or rows whose far keys underflow:
+    their zeros tie) are chosen again with ties broken by key; the kept keys are then ordered
+    by weight, ties by key, with a stable sort. Rows must be finite (softmax rows are).
     """
     import torch
 
@@ -47,15 +47,34 @@ def top_k_rows(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     cut = values[..., k - 1] == values[..., extra - 1] if extra > k else torch.zeros(values.shape[:-1], dtype=torch.bool)
     keys = keys[..., :k].clone()
     if bool(cut.any()):
-        # choose those rows again with the lower key first among equal weights: a float64 copy
-        # minus key * 1e-13 (far below the spacing of float32 weights that matter)
-        sub = t[cut].double() - torch.arange(rows.shape[-1], dtype=torch.float64) * 1e-13
-        keys[cut] = torch.topk(sub, k, dim=-1).indices
+        _lowest_keys_on_ties(t, values[..., k - 1], cut, keys)
     keys = torch.sort(keys, dim=-1).values                     # by key, then stably by weight
     weights = torch.gather(t, -1, keys)
     by_weight = torch.sort(weights, dim=-1, descending=True, stable=True).indices
     keys, weights = torch.gather(keys, -1, by_weight), torch.gather(weights, -1, by_weight)
     return keys.numpy().astype(np.int32), weights.numpy()
+
+
+#: rows re-chosen at once after a cut tie (memory: this many rows x S bools and int32 counts)
+TIE_ROWS = 1024
+
+
+def _lowest_keys_on_ties(t, kth, cut, keys) -> None:
+    """For the rows where ``cut`` is set, choose again: every weight above the row's k-th weight
+    ``kth``, then the lowest keys among those equal to it (in place in ``keys [..., k]``).
+    Elementwise over a row (no second sort), ``TIE_ROWS`` rows at a time."""
+    import torch
+
+    S, k = t.shape[-1], keys.shape[-1]
+    flat, kth, keys_flat = t.reshape(-1, S), kth.reshape(-1), keys.view(-1, k)
+    which = torch.nonzero(cut.reshape(-1)).flatten()
+    for a in range(0, len(which), TIE_ROWS):
+        sel = which[a:a + TIE_ROWS]
+        r, v = flat[sel], kth[sel][:, None]
+        above, equal = r > v, r == v
+        need = k - above.sum(-1, keepdim=True, dtype=torch.int32)
+        take = above | (equal & (equal.cumsum(-1, dtype=torch.int32) <= need))
+        keys_flat[sel] = torch.nonzero(take)[:, 1].reshape(-1, k)
 
 
 class _Readers:
@@ -216,12 +235,15 @@ class LazyAttention(_Readers):
         mask = info["mask"]
         if mask is not None and mask.dim() == 4 and mask.shape[1] > 1:
             mask = mask[:, head:head + 1]
-        out = np.empty((max(0, q1 - q0), key.shape[2]), dtype=np.float32)
+        # a causal query sees no key after itself: a chunk's keys stop at its last query (half the work)
+        causal = self.is_causal and query.shape[2] == key.shape[2]
+        out = (np.zeros if causal else np.empty)((max(0, q1 - q0), key.shape[2]), dtype=np.float32)
         step = max(1, self.CHUNK_BYTES // (12 * key.shape[2]))
         with torch.no_grad():
             for a in range(q0, q1, step):
                 b = min(q1, a + step)
-                out[a - q0:b - q0] = attention_rows(None, q, kv, mask, a, b, **opts)[0, 0].numpy()
+                upto = b if causal else None
+                out[a - q0:b - q0, :upto] = attention_rows(None, q, kv, mask, a, b, keys_upto=upto, **opts)[0, 0].numpy()
         return out
 
     def head(self, layer: int, head: int) -> np.ndarray:

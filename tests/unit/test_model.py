@@ -65,11 +65,14 @@ def test_attention_that_bypasses_the_interface_is_refused(bert_tokenizer, monkey
         m.attention("hello world")
 
 
-def test_long_inputs_come_back_lazy_and_equal_the_dense_weights(bert_tokenizer):
+@pytest.mark.parametrize("rows_per_chunk", [None, 3])
+def test_long_inputs_come_back_lazy_and_equal_the_dense_weights(bert_tokenizer, monkeypatch, rows_per_chunk):
     m = hl.load(model=build("qwen2", attn_implementation="sdpa"), tokenizer=bert_tokenizer)
     dense = m.attention(TEXTS[1], lazy=False)
     lazy = m.attention(TEXTS[1], lazy=True)
     assert isinstance(lazy, LazyAttention) and not isinstance(dense, LazyAttention)
+    if rows_per_chunk:     # causal chunks compute only the keys their queries can see: several of them
+        monkeypatch.setattr(LazyAttention, "CHUNK_BYTES", 12 * len(lazy.tokens) * rows_per_chunk)
     for layer in range(m.n_layers):
         np.testing.assert_allclose(lazy.layer(layer), dense.weights[layer], atol=1e-6)
     np.testing.assert_allclose(lazy.rows(1, 3, 2, 5), dense.weights[1, 3, 2:5], atol=1e-6)
@@ -78,6 +81,25 @@ def test_long_inputs_come_back_lazy_and_equal_the_dense_weights(bert_tokenizer):
     np.testing.assert_allclose(w, dw, atol=1e-6)
     with pytest.raises(hl.InputError, match="computed when asked"):
         lazy.weights
+
+
+def test_lazy_attention_of_a_sliding_window_model_equals_eager(bert_tokenizer, monkeypatch):
+    import transformers as tf
+
+    cfg = tf.Qwen2Config(num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, hidden_size=32,
+                         intermediate_size=64, max_position_embeddings=128, vocab_size=30522,
+                         use_sliding_window=True, sliding_window=4, max_window_layers=0)
+    models = {}
+    for impl in ("eager", "sdpa"):
+        torch.manual_seed(0)
+        cfg._attn_implementation = impl
+        models[impl] = hl.load(model=tf.Qwen2ForCausalLM(cfg).eval(), tokenizer=bert_tokenizer)
+    dense = models["eager"].attention(TEXTS[1], lazy=False).weights
+    lazy = models["sdpa"].attention(TEXTS[1], lazy=True)
+    monkeypatch.setattr(LazyAttention, "CHUNK_BYTES", 12 * len(lazy.tokens) * 3)     # 3 queries a chunk
+    assert (dense[1, 0, -1] > 0).sum() == 4                                          # the window holds
+    for layer in range(2):
+        np.testing.assert_allclose(lazy.layer(layer), dense[layer], atol=1e-6)
 
 
 def test_model_without_attention_modules(bert_tokenizer):

@@ -108,18 +108,26 @@ def test_options_are_checked():
         sparse.unpack_sparse(bad)
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(1, 6), st.integers(1, 40), st.integers(1, 70), st.sampled_from([0, 2, 4]), st.integers(0, 2**31))
-def test_top_k_rows_equals_a_sort_by_weight_then_key(T, S, k, levels, seed):
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(1, 70), st.sampled_from([0, 2, 4]), st.integers(0, 2**31),
+       st.sampled_from([1, 3, 1024]))
+def test_top_k_rows_equals_a_sort_by_weight_then_key(T, S, k, levels, seed, tie_rows):
     """Against numpy's lexsort (weight descending, then key ascending), also with many exact
     ties (weights drawn from a few levels, zeros of causal rows), where torch.topk alone would
-    pick among the tied keys arbitrarily."""
+    pick among the tied keys arbitrarily; the rows whose tie was cut are re-chosen
+    ``tie_rows`` at a time."""
+    import headlab.attention as A
+
     rng = np.random.default_rng(seed)
     rows = rng.random((2, T, S)).astype(np.float32)
     if levels:
         rows = np.round(rows * levels).astype(np.float32) / levels
     rows[0] = np.tril(rows[0], k=S - T)                       # causal-like rows full of zeros
-    keys, w = top_k_rows(rows, k)
+    before, A.TIE_ROWS = A.TIE_ROWS, tie_rows
+    try:
+        keys, w = top_k_rows(rows, k)
+    finally:
+        A.TIE_ROWS = before
     kk = min(k, S)
     flat = rows.reshape(-1, S)
     want = np.stack([np.lexsort((np.arange(S), -r))[:kk] for r in flat]).reshape(2, T, kk)
