@@ -8,10 +8,12 @@ Chromium. Measured beside the dense alternatives in the same run:
   one click's sparse pattern vs the dense float16 ``[T, T]`` block headlab used to send, and the
   peers' published growth (BertViz refuses long inputs; CircuitsVis embeds every head of a
   layer densely: its 1,024-token figure from benchmarks/widget_payload.py scaled by T^2);
-* kernel time to answer a click (CPU, median of interleaved repetitions): cold (the head's
-  attention computed first) and warm (after ``view.prefetch``);
+* kernel time to answer a click (CPU, median of interleaved repetitions): on a head whose reply
+  the background thumbnail pass kept (it rebuilds every head anyway), cold (the head's
+  attention computed on demand) and warm (its top-k cached);
 * in a real JupyterLab with the system Chromium: first paint, and click-to-view (click a head
-  -> heat-strip and windowed arcs drawn) cold, warm, and for a head the page already holds.
+  -> heat-strip and windowed arcs drawn) after the background pass, cold, after ``view.prefetch``,
+  and for a head the page already holds.
 
 The attention is a stand-in with the lazy attention's interface (``head``, ``layer``,
 ``top_k``; no ``.weights``): 6 layers x 12 heads, per-head queries and keys of width 32 with
@@ -131,24 +133,30 @@ def saved_state_bytes(widget) -> int:
 
 
 def click_cost(ex, heads, reps: int) -> dict:
-    """CPU seconds the kernel spends answering a click, cold (head computed) and warm (cached)."""
+    """CPU seconds the kernel spends answering a click: on a reply the background pass kept,
+    cold (the head computed on demand) and warm (its top-k cached by that cold click)."""
     sent = []
     ex.send = lambda msg, buffers=None: sent.append((msg, buffers))
     cold, warm, nbytes, kept = [], [], [], []
+
+    def click(l, h):
+        t = time.process_time()
+        ex._on_custom_msg(ex, {"kind": "pattern", "rid": "b", "layer": l, "head": h}, [])
+        return time.process_time() - t
+
+    kept_reply = [click(l, h) for l, h in heads[:reps]]
+    ex._replies.clear()
     for l, h in heads[:reps]:
         ex._topk.clear()
-        t = time.process_time()
-        ex._on_custom_msg(ex, {"kind": "pattern", "rid": "b", "layer": l, "head": h}, [])
-        cold.append(time.process_time() - t)
-        t = time.process_time()
-        ex._on_custom_msg(ex, {"kind": "pattern", "rid": "b", "layer": l, "head": h}, [])
-        warm.append(time.process_time() - t)
+        cold.append(click(l, h))
+        warm.append(click(l, h))
         msg, bufs = sent[-1]
         nbytes.append(sum(len(bytes(b)) for b in bufs))
         kept.append((msg["kept_mean"], msg["kept_min"]))
     del ex.send
-    return {"cold": statistics.median(cold), "warm": statistics.median(warm), "bytes": statistics.median(nbytes),
-            "kept_mean": statistics.median(k[0] for k in kept), "kept_min": min(k[1] for k in kept)}
+    return {"kept": statistics.median(kept_reply), "cold": statistics.median(cold), "warm": statistics.median(warm),
+            "bytes": statistics.median(nbytes), "kept_mean": statistics.median(k[0] for k in kept),
+            "kept_min": min(k[1] for k in kept)}
 
 
 # ------------------------------------------------------------------ browser
@@ -204,13 +212,15 @@ def browser(T: int, k_max: int | None = None) -> dict:
     from labserver import CHROMIUM, FLAGS, open_notebook, run_cell, start_server, stop_server, wait_output, write_notebook
     from playwright.sync_api import sync_playwright
 
+    kept_heads = [(1, 2), (2, 5), (3, 7)]         # replies the background pass kept
+    cold_heads = [(0, 4), (4, 1), (5, 9)]         # computed on demand, after the kept replies are dropped
     warm_heads = [(2, 3), (3, 4), (4, 5), (5, 6), (1, 7)]
-    cold_heads = [(1, 2), (2, 5), (3, 7)]
     cells = [
         f"import sys\nsys.path.insert(0, {str(REPO / 'benchmarks')!r})\nimport views_long as B\n"
         f"att, ex = B.build({T}{'' if k_max is None else f', k_max={k_max}'})\nex.wait()\nprint('READY', len(ex.tokens))",
         "ex",
         f"ex.prefetch({warm_heads!r}, background=False)\nprint('PREFETCHED')",
+        "ex._replies.clear(); ex._topk.clear()\nprint('DROPPED')",
     ]
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,11 +237,14 @@ def browser(T: int, k_max: int | None = None) -> dict:
                 # the output is completed (and redrawn) when its saved payload is ready; click after that
                 page.wait_for_function(SAVED, arg=1, timeout=600_000, polling=500)
                 page.wait_for_function(READY, arg=1, timeout=120_000, polling=100)
+                out["kept"] = [page.evaluate(CLICK, [1, l, h]) for l, h in kept_heads]
+                run_cell(page, 3)
+                wait_output(page, 3, "DROPPED", timeout=600)
                 out["cold"] = [page.evaluate(CLICK, [1, l, h]) for l, h in cold_heads]
                 run_cell(page, 2)
                 wait_output(page, 2, "PREFETCHED", timeout=600)
                 out["warm"] = [page.evaluate(CLICK, [1, l, h]) for l, h in warm_heads]
-                out["page"] = [page.evaluate(CLICK, [1, l, h]) for l, h in warm_heads + cold_heads]
+                out["page"] = [page.evaluate(CLICK, [1, l, h]) for l, h in warm_heads + kept_heads + cold_heads]
                 out["strip_tokens"] = page.evaluate("() => document.querySelectorAll('.headlab-strip-tok').length")
                 b.close()
         finally:
@@ -259,6 +272,7 @@ def main(argv=None) -> int:
     doc = data[mime.MIME_TYPE]
     payload = len(json.dumps(doc, indent=1))
     heads = [(l, h) for l in range(6) for h in range(12)][7::13]
+    n_kept, kept_mb = len(ex._replies._replies), ex._replies._used / 1e6
     cost = click_cost(ex, heads, args.reps)
     dense = T * T * 2
     cv = CIRCUITSVIS_1024_BYTES * (T / 1024) ** 2
@@ -272,8 +286,9 @@ def main(argv=None) -> int:
     print(f"  one click: {cost['bytes'] / 1e3:.0f} kB sparse vs {dense / 1e6:.0f} MB dense float16 "
           f"({dense / cost['bytes']:.0f}x smaller); rows keep {100 * cost['kept_mean']:.0f}% of their attention "
           f"(median head; smallest row {100 * cost['kept_min']:.0f}%), at most 64 keys per query")
-    print(f"  kernel CPU per click (median of {args.reps}): cold {1000 * cost['cold']:.0f} ms "
-          f"(computes the head), warm {1000 * cost['warm']:.0f} ms (after prefetch)")
+    print(f"  kernel CPU per click (median of {args.reps}): {1000 * cost['kept']:.0f} ms once the background pass "
+          f"has kept the head's reply ({n_kept} of 72 heads kept, {kept_mb:.0f} MB); cold {1000 * cost['cold']:.0f} ms (computes the head), "
+          f"warm {1000 * cost['warm']:.0f} ms (its top-k cached)")
     print(f"  peers: BertViz refuses long inputs; CircuitsVis one layer ~{cv / 1e9:.1f} GB (T^2 from its 1,024-token size)")
     if args.no_browser:
         return 0
@@ -285,9 +300,11 @@ def main(argv=None) -> int:
     r = browser(T)
     med = statistics.median
     print("  Chromium (JupyterLab, headless), click a head -> heat-strip + windowed arcs drawn:")
-    print(f"    first paint {r['first_paint']:.0f} ms; click cold {med(r['cold']):.0f} ms (median of {len(r['cold'])}), "
-          f"warm {med(r['warm']):.0f} ms (median of {len(r['warm'])}), pattern already in the page "
-          f"{med(r['page']):.0f} ms (median of {len(r['page'])}); target <= 150 ms")
+    print(f"    first paint {r['first_paint']:.0f} ms; target <= 150 ms for a click:")
+    print(f"    after the background pass {med(r['kept']):.0f} ms (median of {len(r['kept'])}); "
+          f"on a head it has not reached (computed on demand) {med(r['cold']):.0f} ms (median of {len(r['cold'])}); "
+          f"after view.prefetch {med(r['warm']):.0f} ms (median of {len(r['warm'])}); pattern already in the page "
+          f"{med(r['page']):.0f} ms (median of {len(r['page'])})")
     print(f"    strip tokens drawn: {r['strip_tokens']}")
     return 0
 

@@ -17,7 +17,8 @@ from headlab.head_names import parse_head
 from headlab.views import mime, payload, svg
 from headlab.views.base import View
 from headlab.views.protocol import head_key
-from headlab.views.sparse import BUFFERS, DEFAULT_K_MAX, DEFAULT_MASS, TopKCache, pack_sparse, sparse_rows
+from headlab.views.sparse import (BUFFERS, DEFAULT_K_MAX, DEFAULT_MASS, ReplyCache, TopKCache, TopKTap, pack_sparse,
+                                  sparse_rows)
 from headlab.views.thumbnails import held_weights
 
 __all__ = ["AttentionState", "AttentionView", "MAX_OVERLAY"]
@@ -67,6 +68,7 @@ class AttentionState(traitlets.HasTraits):
         self._att = att
         self._L, self._H = (int(w.shape[0]), int(w.shape[1])) if w is not None else (int(att.n_layers), int(att.n_heads))
         self._topk = TopKCache()
+        self._replies = ReplyCache()
         mask = getattr(att, "special_mask", None)
         special = [int(i) for i in np.nonzero(np.asarray(mask, dtype=bool))[0]] if mask is not None else []
         return dict(tokens=[str(t) for t in att.tokens], units=payload.text_units(att), special=special)
@@ -115,6 +117,28 @@ class AttentionState(traitlets.HasTraits):
         t.start()
         return t
 
+    def _reply_key(self, layer: int, head: int) -> tuple:
+        return (layer, head, float(self.mass), int(self.k_max), self.encoding)
+
+    def _tap_head(self, layer: int, head: int) -> TopKTap | None:
+        """While the thumbnail pass rebuilds a head of a lazy attention, keep its click reply too
+        (``ReplyCache``): a click on it then sends bytes instead of computing the head again.
+        None when the attention is held in memory (a click reads it at once) or the budget is full."""
+        if held_weights(self._att) is not None or self._replies.full():
+            return None
+        key, T = self._reply_key(layer, head), len(self.tokens)
+        mass, k_max, encoding = key[2:]
+
+        def keep(keys, weights):
+            self._replies.offer(key, pack_sparse(sparse_rows(keys, weights, T, mass=mass, k_max=k_max), encoding))
+
+        return TopKTap(min(k_max, T), done=keep)
+
+    @traitlets.observe("mass", "k_max", "encoding")
+    def _drop_replies(self, _change):
+        if self._att is not None:
+            self._replies.clear()      # made under the old settings: never sent, so free their bytes
+
     def _on_custom_msg(self, _widget, content, _buffers):
         if not isinstance(content, dict):
             return
@@ -122,7 +146,9 @@ class AttentionState(traitlets.HasTraits):
         try:
             if content.get("kind") == "pattern":
                 l, h = int(content["layer"]), int(content["head"])
-                packed = pack_sparse(self.sparse(l, h), self.encoding)
+                packed = self._replies.get(self._reply_key(l, h))
+                if packed is None:
+                    packed = pack_sparse(self.sparse(l, h), self.encoding)
                 meta = {k: v for k, v in packed.items() if k not in BUFFERS}
                 self.send({"kind": "pattern", "rid": rid, "layer": l, "head": h, **meta},
                           buffers=[packed[b] for b in BUFFERS])

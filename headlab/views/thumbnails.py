@@ -69,13 +69,16 @@ def pool(weights: np.ndarray, max_blocks: int = MAX_BLOCKS) -> tuple[np.ndarray,
     return (summed / queries[:, None]).astype(np.float32), b
 
 
-def _rows_pooled(att, layer: int, head: int, T: int, b: int, S: int) -> np.ndarray:
-    """One head of a lazy attention pooled from chunks of query rows (never ``[T, T]`` at once)."""
+def _rows_pooled(att, layer: int, head: int, T: int, b: int, S: int, on_rows=None) -> np.ndarray:
+    """One head of a lazy attention pooled from chunks of query rows (never ``[T, T]`` at once);
+    ``on_rows`` (if given) sees every chunk ``float32 [c, T]``, in query order."""
     out = np.zeros((S, S), np.float64)
     step = max(b, (_ROW_CHUNK_BYTES // (4 * max(1, T))) // b * b)      # whole query blocks per chunk
     for q0 in range(0, T, step):                                        # q0 is a multiple of b
         q1 = min(T, q0 + step)
         rows = np.asarray(att.rows(layer, head, q0, q1), dtype=np.float32)          # [q1 - q0, T]
+        if on_rows is not None:
+            on_rows(rows)
         n_blocks = math.ceil((q1 - q0) / b)
         rows = np.pad(rows, [(0, n_blocks * b - (q1 - q0)), (0, S * b - T)])
         by_key = rows.reshape(n_blocks * b, S, b).sum(-1, dtype=np.float64)          # sum over key blocks
@@ -84,35 +87,52 @@ def _rows_pooled(att, layer: int, head: int, T: int, b: int, S: int) -> np.ndarr
     return (out / queries[:, None]).astype(np.float32)
 
 
-def head_thumbnail(att, layer: int, head: int, max_blocks: int = MAX_BLOCKS) -> tuple[np.ndarray, int]:
-    """One head pooled: ``(float32 [S, S], b)``; chunks of rows when the attention computes them."""
+def head_thumbnail(att, layer: int, head: int, max_blocks: int = MAX_BLOCKS, on_rows=None) -> tuple[np.ndarray, int]:
+    """One head pooled: ``(float32 [S, S], b)``; chunks of rows when the attention computes them.
+
+    ``on_rows``: called with the head's rows as they are computed (chunks ``float32 [c, T]`` in
+    query order, or the whole ``[T, T]``), so other per-row work can share the pass.
+    """
     T = len(att.tokens)
     w = held_weights(att)
     if w is not None:
         return pool(w[layer, head], max_blocks)
     b = max(1, math.ceil(T / max_blocks))
     if callable(getattr(att, "rows", None)):
-        return _rows_pooled(att, layer, head, T, b, math.ceil(T / b)), b
-    return pool(att.head(layer, head), max_blocks)
+        return _rows_pooled(att, layer, head, T, b, math.ceil(T / b), on_rows), b
+    rows = np.asarray(att.head(layer, head), dtype=np.float32)
+    if on_rows is not None:
+        on_rows(rows)
+    return pool(rows, max_blocks)
 
 
-def thumbnails(att, n_layers: int, n_heads: int, max_blocks: int = MAX_BLOCKS) -> tuple[np.ndarray, int]:
+def _quantise(pooled: np.ndarray) -> np.ndarray:
+    return np.rint(np.clip(pooled, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def thumbnails(att, n_layers: int, n_heads: int, max_blocks: int = MAX_BLOCKS, order=None,
+               tap=None) -> tuple[np.ndarray, int]:
     """Every head pooled and quantised: ``(uint8 [L, H, S, S], b)``, byte = round(share * 255).
 
-    With ``.weights`` held, one layer at a time (vectorised over its heads); otherwise one head
-    at a time through ``head_thumbnail``.
+    With ``.weights`` held, one layer at a time (vectorised over its heads). Otherwise one head
+    at a time through ``head_thumbnail``, in ``order`` (``(layer, head)`` pairs; default layer
+    by layer), and ``tap(layer, head)`` may return a callable that is given the head's rows as
+    they are computed and is then ``close()``-d (``headlab.views.sparse.TopKTap``).
     """
     T = len(att.tokens)
     b = max(1, math.ceil(T / max_blocks))
     S = math.ceil(T / b)
     out = np.zeros((n_layers, n_heads, S, S), np.uint8)
     w = held_weights(att)
-    for layer in range(n_layers):
-        if w is not None:
-            pooled, _ = pool(w[layer], max_blocks)                                    # [H, S, S]
-        else:
-            pooled = np.stack([head_thumbnail(att, layer, h, max_blocks)[0] for h in range(n_heads)])
-        out[layer] = np.rint(np.clip(pooled, 0.0, 1.0) * 255).astype(np.uint8)
+    if w is not None:
+        for layer in range(n_layers):
+            out[layer] = _quantise(pool(w[layer], max_blocks)[0])                   # [H, S, S]
+        return out, b
+    for layer, head in (order if order is not None else [(l, h) for l in range(n_layers) for h in range(n_heads)]):
+        on_rows = tap(layer, head) if tap is not None else None
+        out[layer, head] = _quantise(head_thumbnail(att, layer, head, max_blocks, on_rows)[0])
+        if on_rows is not None:
+            on_rows.close()
     return out, b
 
 
@@ -161,7 +181,10 @@ class ThumbnailJob:
 
     def _run(self) -> None:
         try:
-            u8, b = thumbnails(self.att, self.L, self.H)
+            # a lazy attention rebuilds every head here: the heads most likely to be clicked go
+            # first, and the view may keep each one's click reply from the same rows
+            order = self.widget._payload_heads() if hasattr(self.widget, "_payload_heads") else None
+            u8, b = thumbnails(self.att, self.L, self.H, order=order, tap=getattr(self.widget, "_tap_head", None))
             lock = getattr(self.widget, "_score_lock", None)
             if lock is None:
                 self.widget.thumbs = pack_thumbnails(u8, b)

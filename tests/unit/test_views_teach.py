@@ -17,7 +17,7 @@ import pytest
 
 import headlab.views.widgets as W
 from headlab.errors import InputError
-from headlab.views import mime, payload, protocol, svg, thumbnails
+from headlab.views import attention_view, mime, payload, protocol, sparse, svg, thumbnails
 from headlab.views.static_page import split_buffers
 from test_widgets import fake_attention, fake_report
 
@@ -139,6 +139,50 @@ def test_explorer_thumbnails_of_a_lazy_attention_come_in_the_background():
     gate.set()
     assert ex._wait_background(10)
     assert ex.thumbs["shape"] == [2, 3, 14, 14] and not ex._deferred()
+
+
+def _click(view, layer, head):
+    """The packed reply a click on (layer, head) gets, as bytes per field."""
+    sent = []
+    view.send = lambda msg, buffers=None: sent.append((msg, buffers))
+    view._on_custom_msg(view, {"kind": "pattern", "rid": "r", "layer": layer, "head": head}, [])
+    del view.send
+    msg, bufs = sent[-1]
+    assert msg["kind"] == "pattern", msg
+    return {**{k: v for k, v in msg.items() if k not in ("kind", "rid", "layer", "head")},
+            **{name: bytes(b) for name, b in zip(sparse.BUFFERS, bufs)}}
+
+
+def _as_bytes(packed):
+    return {k: bytes(v) if isinstance(v, memoryview) else v for k, v in packed.items()}
+
+
+def test_the_thumbnail_pass_keeps_a_lazy_heads_click_reply(monkeypatch):
+    att = fake_attention(T=50, L=2, H=3, seed=4)
+    lazy = LazyLike(att)
+    monkeypatch.setattr(thumbnails, "_ROW_CHUNK_BYTES", 4 * 50 * 8)            # 8 rows a chunk
+    computed = []
+    lazy.top_k = lambda l, h, k=8: (computed.append((l, h)), att.top_k(l, h, k))[1]
+    ex = W.Explorer(lazy, report=fake_report(), selected=(1, 2), background=False)
+    assert not computed and len(ex._replies._replies) == 6
+    for l in range(2):
+        for h in range(3):       # the same bytes a click computing the head sends
+            assert _click(ex, l, h) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, l, h)))
+    assert not computed
+    ex.mass = 0.5                # replies made for other settings are never sent
+    assert _click(ex, 0, 0) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, 0, 0, mass=0.5)))
+    assert computed == [(0, 0)]
+
+
+def test_kept_replies_stay_within_budget_most_wanted_first(monkeypatch):
+    att = fake_attention(T=50, L=2, H=3, seed=4)
+    one = sparse.packed_nbytes(sparse.pack_sparse(sparse.sparse_pattern(att, 1, 2)))
+    monkeypatch.setattr(attention_view, "ReplyCache", lambda: sparse.ReplyCache(max_bytes=int(1.5 * one)))
+    ex = W.Explorer(LazyLike(att), report=fake_report(), selected=(1, 2), background=False)
+    assert list(ex._replies._replies) == [(1, 2, 0.9, 64, "uint8")]              # the head on display
+    assert _click(ex, 0, 1) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, 0, 1)))   # computed
+    held = W.Explorer(att, report=fake_report(), background=False)
+    assert not held._replies._replies                 # attention in memory: a click reads it at once
 
 
 def test_headgrid_takes_an_attention_for_patterns():
