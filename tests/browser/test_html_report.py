@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pytest
 
+import contrast
+from contrast import MIN_CONTRAST
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = REPO / "docs" / "images"
 ARTIFACTS = REPO / "test-artifacts" / "scan-report"
-MIN_CONTRAST = 4.5
 
 
 @pytest.fixture(scope="module")
@@ -149,32 +151,17 @@ def test_report_dark_scheme(chromium, scan):
     offline.check()
 
 
-# Contrast of every rendered text against the background it sits on (WCAG 2 relative luminance),
-# from computed styles: ``color`` for HTML text, ``fill`` for SVG text, backgrounds composed up the
-# ancestors. Token labels of the drawings live in <use> shadow trees and take the fill of their <use>.
-_CONTRAST = """() => {
-  const parse = c => { const m = c && c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
-  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
-  const background = el => {
-    const layers = [];
-    for (let e = el; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
-    }
-    let bg = parse(getComputedStyle(document.documentElement).backgroundColor) || [255, 255, 255, 1];
-    if (bg[3] < 1) bg = matchMedia('(prefers-color-scheme: dark)').matches ? [18, 18, 18, 1] : [255, 255, 255, 1];
-    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
-    return bg;
-  };
-  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+# Contrast of every rendered text against the background it sits on (tests/browser/contrast.py), over
+# the page's own background (or the scheme's default). Token labels of the drawings live in <use>
+# shadow trees and take the fill of their <use>.
+_CONTRAST = contrast.script("""
+  let base = parse(getComputedStyle(document.documentElement).backgroundColor) || [255, 255, 255, 1];
+  if (base[3] < 1) base = matchMedia('(prefers-color-scheme: dark)').matches ? [18, 18, 18, 1] : [255, 255, 255, 1];
   const out = [];
   const measure = (el, text, svg) => {
     const cs = getComputedStyle(el);
     if (cs.visibility === 'hidden' || !el.getClientRects().length) return;
-    const bg = background(el);
+    const bg = background(el, base);
     const fg = over(parse(svg ? cs.fill : cs.color), bg);
     out.push({text: text.slice(0, 40), tag: el.tagName, ratio: ratio(fg, bg)});
   };
@@ -188,7 +175,7 @@ _CONTRAST = """() => {
   }
   document.querySelectorAll('svg use.tk').forEach(u => measure(u, 'token labels', true));
   return out;
-}"""
+""")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

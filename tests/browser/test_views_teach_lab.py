@@ -17,12 +17,13 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
+import contrast
+from contrast import MIN_CONTRAST
 from conftest import PageLog
 from labserver import REPO, cell_output, open_notebook, run_cell, wait_output, wait_python, write_notebook
 
 pytestmark = pytest.mark.browser
 IMAGES = REPO / "docs" / "images"
-MIN_CONTRAST = 4.5
 
 SETUP = r'''
 import json
@@ -276,26 +277,9 @@ def test_arcs_point_from_query_to_key_with_a_legend(nb):
 
 
 # ---------------------------------------------------------------- contrast in both themes, screenshots
-# Contrast of every text in headlab's views against the background it sits on (WCAG 2 relative
-# luminance), from computed styles: ``color`` for HTML text, ``fill`` for SVG text, backgrounds
-# composed up the ancestors.
-_CONTRAST = """() => {
-  const parse = c => { const m = c && c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
-  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
-  const background = el => {
-    const layers = [];
-    for (let e = el; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
-    }
-    let bg = [255, 255, 255, 1];
-    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
-    return bg;
-  };
-  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+# Contrast of every text in headlab's views against the background it sits on (tests/browser/contrast.py),
+# over a white base: the views draw their own backgrounds in both themes.
+_CONTRAST = contrast.script("""
   const out = [];
   for (const root of document.querySelectorAll('.headlab-root')) {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
@@ -307,7 +291,7 @@ _CONTRAST = """() => {
       const cs = getComputedStyle(el);
       if (cs.visibility === 'hidden' || !el.getClientRects().length) continue;
       const svg = el instanceof SVGElement;
-      const bg = background(el);
+      const bg = background(el, [255, 255, 255, 1]);
       const fg = over(parse(svg ? cs.fill : cs.color), bg);
       const op = Number(cs.opacity);
       out.push({text: node.textContent.trim().slice(0, 50), tag: el.tagName, cls: String(el.className.baseVal ?? el.className),
@@ -316,7 +300,7 @@ _CONTRAST = """() => {
     }
   }
   return out;
-}"""
+""")
 
 
 def _measure(nb) -> list[dict]:
