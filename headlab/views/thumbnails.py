@@ -183,7 +183,10 @@ class ThumbnailJob:
         try:
             # a lazy attention rebuilds every head here: the heads most likely to be clicked go
             # first, and the view may keep each one's click reply from the same rows
-            order = self.widget._payload_heads() if hasattr(self.widget, "_payload_heads") else None
+            try:
+                order = self.widget._payload_heads()
+            except Exception:  # noqa: BLE001 - a view without that order, or scores mid-update: layer by layer
+                order = None
             u8, b = thumbnails(self.att, self.L, self.H, order=order, tap=getattr(self.widget, "_tap_head", None))
             lock = getattr(self.widget, "_score_lock", None)
             if lock is None:
