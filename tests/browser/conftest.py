@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import shutil
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from labserver import CHROMIUM, FLAGS, REPO, start_server, stop_server  # noqa: E402
+from labserver import CHROMIUM, FLAGS, REPO, open_notebook, start_server, stop_server, write_notebook  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 
@@ -71,3 +72,23 @@ class PageLog:
     def headlab_errors(self) -> list[str]:
         """Errors raised from headlab's code (anywidget imports the bundle from a blob: URL)."""
         return [e for e in self.errors if any(k in e.lower() for k in ("headlab", "anywidget", "blob:"))]
+
+
+@contextmanager
+def notebook_page(chromium, server, name: str, cells: list[str], viewport=(1280, 1100)):
+    """``cells`` written to ``name`` and opened on ``server`` in a fresh browser context.
+
+    The page carries ``log`` (a ``PageLog``) and ``cell(i)`` (a locator of cell ``i``); its
+    errors are printed when the block ends, so a failing test shows them.
+    """
+    write_notebook(server.root / name, cells)
+    ctx = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = ctx.new_page()
+    page.log = PageLog(page)
+    page.cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)
+    open_notebook(page, server, name)
+    try:
+        yield page
+    finally:
+        print("page errors:", *page.log.errors, sep="\n  ")
+        ctx.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PageLog
-from labserver import open_notebook, run_cell, start_server, stop_server, wait_python, write_notebook
+from conftest import notebook_page
+from labserver import run_cell, start_server, stop_server, wait_python
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +38,10 @@ cb
 def nb7(tmp_path_factory, chromium, artifacts):
     server = start_server(tmp_path_factory.mktemp("nb7"), "notebook")
     try:
-        write_notebook(server.root / "nb7.ipynb", CELLS)
-        ctx = chromium.new_context(viewport={"width": 1200, "height": 1000})
-        page = ctx.new_page()
-        page.log = PageLog(page)
-        open_notebook(page, server, "nb7.ipynb")
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)
-        yield page
-        ctx.close()
+        with notebook_page(chromium, server, "nb7.ipynb", CELLS, viewport=(1200, 1000)) as page:
+            run_cell(page, 0)
+            run_cell(page, 1)
+            yield page
     finally:
         stop_server(server)
 

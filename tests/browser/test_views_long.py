@@ -14,8 +14,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PageLog
-from labserver import open_notebook, run_cell, wait_output, wait_python, write_notebook
+from conftest import notebook_page
+from labserver import run_cell, wait_output, wait_python
 
 pytestmark = pytest.mark.browser
 MIME = "application/vnd.headlab.v1+json"
@@ -90,17 +90,10 @@ CELL_SETUP, CELL_VIEW, CELL_EX, CELL_PRINT = range(4)
 
 @pytest.fixture(scope="module")
 def nb(lab, chromium, artifacts):
-    write_notebook(lab.root / "long.ipynb", CELLS)
-    ctx = chromium.new_context(viewport={"width": 1280, "height": 1100})
-    page = ctx.new_page()
-    page.log = PageLog(page)
-    open_notebook(page, lab, "long.ipynb")
-    run_cell(page, CELL_SETUP)
-    wait_output(page, CELL_SETUP, "READY", timeout=120)
-    page.cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)
-    yield page
-    print("page errors:", *page.log.errors, sep="\n  ")
-    ctx.close()
+    with notebook_page(chromium, lab, "long.ipynb", CELLS) as page:
+        run_cell(page, CELL_SETUP)
+        wait_output(page, CELL_SETUP, "READY", timeout=120)
+        yield page
 
 
 def test_explorer_paints_the_shown_role_first_and_fills_in_the_rest(nb, artifacts):

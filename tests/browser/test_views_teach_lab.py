@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 import contrast
 from contrast import MIN_CONTRAST
-from conftest import PageLog
-from labserver import REPO, cell_output, open_notebook, run_cell, wait_output, wait_python, write_notebook
+from conftest import notebook_page
+from labserver import REPO, cell_output, run_cell, wait_python
 
 pytestmark = pytest.mark.browser
 IMAGES = REPO / "docs" / "images"
@@ -73,19 +73,12 @@ CELL_EX, CELL_GRID, CELL_CAT, CELL_ARCS, CELL_MATRIX, CELL_PRINT = range(6)
 
 @pytest.fixture(scope="module")
 def nb(lab, chromium, artifacts):
-    write_notebook(lab.root / "teach.ipynb", CELLS)
-    ctx = chromium.new_context(viewport={"width": 1280, "height": 1100})
-    page = ctx.new_page()
-    page.log = PageLog(page)
-    open_notebook(page, lab, "teach.ipynb")
-    for i in range(CELL_PRINT):
-        run_cell(page, i)
-    page.cell = lambda i: page.locator(".jp-Notebook .jp-Cell").nth(i)
-    expect(page.cell(CELL_EX).locator(".headlab-explorer")).to_have_count(1, timeout=180_000)
-    expect(page.cell(CELL_MATRIX).locator("canvas.headlab-matrix")).to_have_count(1, timeout=60_000)
-    yield page
-    print("page errors:", *page.log.errors, sep="\n  ")
-    ctx.close()
+    with notebook_page(chromium, lab, "teach.ipynb", CELLS) as page:
+        for i in range(CELL_PRINT):
+            run_cell(page, i)
+        expect(page.cell(CELL_EX).locator(".headlab-explorer")).to_have_count(1, timeout=180_000)
+        expect(page.cell(CELL_MATRIX).locator("canvas.headlab-matrix")).to_have_count(1, timeout=60_000)
+        yield page
 
 
 def _box(locator) -> dict:
