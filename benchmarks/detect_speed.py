@@ -129,7 +129,7 @@ def bench(m, n: int = 100, repeats: int = 3, seed: int = 0) -> dict:
 def report(r: dict) -> None:
     print(f"model {r['model']} ({r['attn']} attention; the baseline and the TL-style loop run an eager copy): "
           f"{r['n']} probes x {r['T']} tokens, torch threads {r['threads']}")
-    print(f"                           wall s   ratio   | CPU s   ratio")
+    print("                           wall s   ratio   | CPU s   ratio")
     print(f"  bare eager forward     {r['forward']:8.3f}    1.00   | {r['forward_cpu']:7.3f}   1.00")
     print(f"  m.detect (prev+ind)    {r['detect']:8.3f}  {r['ratio']:6.2f}   | {r['detect_cpu']:7.3f} {r['ratio_cpu']:6.2f}   (target <= 1.5)")
     print(f"  TL-style detect loop   {r['tl_loop']:8.3f}  {r['tl_ratio']:6.2f}   | {r['tl_cpu']:7.3f} {r['tl_ratio_cpu']:6.2f}   "

@@ -15,7 +15,6 @@ this machine, so the figure to watch is what headlab adds on top of the floor.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys

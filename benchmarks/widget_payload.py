@@ -49,7 +49,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 
-import numpy as np  # noqa: E402
 
 from headlab.views.protocol import MIME_TYPE as MIME  # noqa: E402
 from headlab.views.sparse import pack_sparse, packed_nbytes  # noqa: E402

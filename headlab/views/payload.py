@@ -13,7 +13,6 @@ import numpy as np
 from headlab.errors import InputError
 from headlab.views import scales
 from headlab.views.protocol import GRID_FIELDS, head_key
-from headlab.views.scoring import quick_scores  # noqa: F401  (its home before views/scoring.py)
 
 def _nan_col(sub, name):
     if name in sub.columns:

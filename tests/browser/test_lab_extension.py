@@ -17,12 +17,11 @@ from types import SimpleNamespace
 
 import nbformat
 import numpy as np
-import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
 from conftest import PageLog
-from labserver import REPO, SAVE_STATE_SETTINGS, open_notebook, run_cell, start_server, stop_server, wait_output, wait_python
+from labserver import REPO, SAVE_STATE_SETTINGS, open_notebook, run_cell, start_server, stop_server, wait_python
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from headlab import corpus
 from headlab.engines import ModelSpec, scan
 from headlab.engines.shards import ScoreStore, plan_shards
 from headlab.errors import InputError, MissingExtraError
-from scan_helpers import COLUMNS, assert_same_report, tiny, tiny_folder  # noqa: F401 (fixtures)
+from scan_helpers import assert_same_report, tiny, tiny_folder  # noqa: F401 (fixtures)
 
 TEXTS = corpus.sentences()[:40] + corpus.pairs()[:12]
 

@@ -5,7 +5,7 @@ import pytest
 
 from headlab import roles as R
 from headlab.errors import InputError, UnknownRoleError
-from headlab.views.payload import quick_scores
+from headlab.views.scoring import quick_scores
 
 
 def test_registry_unknown_role_suggests_and_user_roles(minilm):
