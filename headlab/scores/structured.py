@@ -264,7 +264,8 @@ def stack(shapes: list, lengths: torch.Tensor, T: int, causal: bool) -> _Stacked
 class Fused:
     """Several roles' stacked sieves evaluated together: one matrix product for every ``Keys``
     and ``Blocks`` role (their key matrices side by side), one gather for every ``Band`` role
-    (the union of their offsets), and the ``Pairs``/``Dense`` roles one by one.
+    (the union of their offsets), one gather and scatter-add for every ``Pairs`` role (their
+    index lists end to end), and the ``Dense`` roles one by one.
 
     ``mass(rows, q0)`` gives ``[B, H, R, c]``, the roles in the order given.
     """
@@ -290,7 +291,15 @@ class Fused:
             self.lo = min(st.lo for _, st in self.bands)
             self.hi = max(st.hi for _, st in self.bands)
         in_matrix = {r for r, *_ in self.linear}
-        self.others = [(r, st) for r, st in enumerate(stacks) if r not in in_matrix and not isinstance(st, _BandStack)]
+        # every Pairs role's (sample, query, key) lists end to end, tagged with the role: one
+        # gather and one scatter-add per chunk instead of one of each per role
+        pairs = [(r, st) for r, st in enumerate(stacks) if isinstance(st, _PairsStack)]
+        self.pair_roles = [r for r, _ in pairs]
+        if pairs:
+            self.pb, self.pq, self.pk = (torch.cat([getattr(st, a) for _, st in pairs]) for a in "bqk")
+            self.pr = torch.cat([torch.full_like(st.b, r) for r, st in pairs])
+        self.others = [(r, st) for r, st in enumerate(stacks)
+                       if r not in in_matrix and not isinstance(st, (_BandStack, _PairsStack))]
 
     def to(self, device) -> "Fused":
         out = object.__new__(Fused)
@@ -298,6 +307,8 @@ class Fused:
         out.M = None if self.M is None else self.M.to(device)
         out.linear = [(r, k, a, b, None if blk is None else blk.to(device)) for r, k, a, b, blk in self.linear]
         out.bands = [(r, st.to(device)) for r, st in self.bands]
+        if self.pair_roles:
+            out.pb, out.pq, out.pk, out.pr = (t.to(device) for t in (self.pb, self.pq, self.pk, self.pr))
         out.others = [(r, st.to(device)) for r, st in self.others]
         return out
 
@@ -321,6 +332,13 @@ class Fused:
             for r, st in self.bands:
                 part = G[..., st.lo - self.lo: st.hi - self.lo + 1].sum(-1)
                 out[:, :, r] = part * st.present[:, None, None].to(part.dtype)
+        if self.pair_roles:
+            sel = (self.pq >= q0) & (self.pq < q0 + c)
+            b, q, k, r = self.pb[sel], self.pq[sel] - q0, self.pk[sel], self.pr[sel]
+            acc = torch.zeros((B, self.R, c, H), dtype=rows.dtype, device=rows.device)
+            acc.index_put_((b, r, q), rows[b, :, q, k], accumulate=True)              # rows[b, :, q, k]: [nnz, H]
+            roles = self.pair_roles
+            out[:, :, roles] = acc[:, roles].permute(0, 3, 1, 2)
         for r, st in self.others:
             out[:, :, r] = st.mass(rows, q0)
         return out

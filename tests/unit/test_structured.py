@@ -35,15 +35,15 @@ shapes = st.sampled_from([
     Band(-2, 2), Band(-1, -1), Band(0, 0), Band(1, 1),
     Keys((0,)), Keys((0, 3, 5)), Keys((2,)),
     Blocks((0, 0, 0, 1, 1, 1, 2, 2), (False, True, True, True, True, False, True, True)),
-    Pairs((1, 2, 2, 5), (0, 0, 4, 3)),
+    Pairs((1, 2, 2, 5), (0, 0, 4, 3)), Pairs((0, 3, 3, 7, 7), (6, 1, 3, 2, 7)),
     Dense(np.random.default_rng(1).random((8, 8)) > 0.6),
 ])
 
 
 @settings(max_examples=60, deadline=None)
-@given(shape=shapes, causal=st.booleans(), chunk=st.integers(1, 8), lengths=st.lists(st.integers(3, 8), min_size=1,
-                                                                                          max_size=3))
-def test_every_shape_matches_its_dense_form_in_any_chunking(shape, causal, chunk, lengths):
+@given(shape=shapes, other=shapes, causal=st.booleans(), chunk=st.integers(1, 8),
+       lengths=st.lists(st.integers(3, 8), min_size=1, max_size=3))
+def test_every_shape_matches_its_dense_form_in_any_chunking(shape, other, causal, chunk, lengths):
     T = 8
     A = rows_for(lengths, T, causal)
     stacked = stack([shape] * len(lengths), torch.as_tensor(lengths), T, causal)
@@ -61,10 +61,14 @@ def test_every_shape_matches_its_dense_form_in_any_chunking(shape, causal, chunk
     for b, n in enumerate(lengths):        # real queries (a padding query's row is never scored)
         S = shape.dense(T)
         np.testing.assert_allclose(got[b, :, :n].numpy(), dense_mass(A[b], S)[:, :n].numpy(), atol=1e-6)
-    fused = fuse([stacked, stack([Band(-1, 1)] * len(lengths), torch.as_tensor(lengths), T, causal)])
+    # fused with a band and a second shape (two Pairs roles share one gather and scatter-add)
+    second = stack([other] * len(lengths), torch.as_tensor(lengths), T, causal)
+    fused = fuse([stacked, stack([Band(-1, 1)] * len(lengths), torch.as_tensor(lengths), T, causal), second])
     both = torch.cat([fused.mass(A[:, :, q0:q0 + chunk], q0) for q0 in range(0, T, chunk)], dim=3)
+    alone = torch.cat([second.mass(A[:, :, q0:q0 + chunk], q0) for q0 in range(0, T, chunk)], dim=2)
     for b, n in enumerate(lengths):
         np.testing.assert_allclose(both[b, :, 0, :n].numpy(), got[b, :, :n].numpy(), atol=1e-6)
+        np.testing.assert_allclose(both[b, :, 2, :n].numpy(), alone[b, :, :n].numpy(), atol=1e-6)
     if causal:
         both_prefix = torch.cat([fused.mass(A[:, :, q0:q0 + chunk, :q0 + chunk], q0) for q0 in range(0, T, chunk)], 3)
         np.testing.assert_allclose(both_prefix.numpy(), both.numpy(), atol=1e-6)
