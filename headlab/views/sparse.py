@@ -243,7 +243,7 @@ class ReplyCache:
     Keyed by ``(layer, head, mass, k_max, encoding)``, so a reply made under other settings is
     never sent. Entries are offered in the order they are most wanted (heads on display, then
     the strongest); once the budget is full, later offers are refused rather than pushing
-    earlier ones out. 64 MB holds every head of a 6 x 12 model at 8,000 tokens (about 0.75 MB
+    earlier ones out. Every head of a 6 x 12 model at 8,000 tokens takes 39 MB (about 0.55 MB
     a head).
     """
 
