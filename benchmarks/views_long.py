@@ -272,7 +272,7 @@ def main(argv=None) -> int:
     doc = data[mime.MIME_TYPE]
     payload = len(json.dumps(doc, indent=1))
     heads = [(l, h) for l in range(6) for h in range(12)][7::13]
-    n_kept, kept_mb = len(ex._replies._replies), ex._replies._used / 1e6
+    n_kept, kept_mb = len(ex._replies), ex._replies.nbytes / 1e6
     cost = click_cost(ex, heads, args.reps)
     dense = T * T * 2
     cv = CIRCUITSVIS_1024_BYTES * (T / 1024) ** 2

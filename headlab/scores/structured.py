@@ -291,13 +291,13 @@ class Fused:
             self.lo = min(st.lo for _, st in self.bands)
             self.hi = max(st.hi for _, st in self.bands)
         in_matrix = {r for r, *_ in self.linear}
-        # every Pairs role's (sample, query, key) lists end to end, tagged with the role: one
-        # gather and one scatter-add per chunk instead of one of each per role
-        pairs = [(r, st) for r, st in enumerate(stacks) if isinstance(st, _PairsStack)]
-        self.pair_roles = [r for r, _ in pairs]
+        # every Pairs role's (sample, query, key) lists end to end, tagged with the role's place
+        # among them: one gather and one scatter-add per chunk instead of one of each per role
+        pairs = [st for st in stacks if isinstance(st, _PairsStack)]
+        self.pair_roles = [r for r, st in enumerate(stacks) if isinstance(st, _PairsStack)]
         if pairs:
-            self.pb, self.pq, self.pk = (torch.cat([getattr(st, a) for _, st in pairs]) for a in "bqk")
-            self.pr = torch.cat([torch.full_like(st.b, r) for r, st in pairs])
+            self.pb, self.pq, self.pk = (torch.cat([getattr(st, a) for st in pairs]) for a in "bqk")
+            self.pr = torch.cat([torch.full_like(st.b, i) for i, st in enumerate(pairs)])
         self.others = [(r, st) for r, st in enumerate(stacks)
                        if r not in in_matrix and not isinstance(st, (_BandStack, _PairsStack))]
 
@@ -335,10 +335,9 @@ class Fused:
         if self.pair_roles:
             sel = (self.pq >= q0) & (self.pq < q0 + c)
             b, q, k, r = self.pb[sel], self.pq[sel] - q0, self.pk[sel], self.pr[sel]
-            acc = torch.zeros((B, self.R, c, H), dtype=rows.dtype, device=rows.device)
+            acc = torch.zeros((B, len(self.pair_roles), c, H), dtype=rows.dtype, device=rows.device)
             acc.index_put_((b, r, q), rows[b, :, q, k], accumulate=True)              # rows[b, :, q, k]: [nnz, H]
-            roles = self.pair_roles
-            out[:, :, roles] = acc[:, roles].permute(0, 3, 1, 2)
+            out[:, :, self.pair_roles] = acc.permute(0, 3, 1, 2)
         for r, st in self.others:
             out[:, :, r] = st.mass(rows, q0)
         return out

@@ -121,10 +121,10 @@ class AttentionState(traitlets.HasTraits):
         return (layer, head, float(self.mass), int(self.k_max), self.encoding)
 
     def _tap_head(self, layer: int, head: int) -> TopKTap | None:
-        """While the thumbnail pass rebuilds a head of a lazy attention, keep its click reply too
-        (``ReplyCache``): a click on it then sends bytes instead of computing the head again.
-        None when the attention is held in memory (a click reads it at once) or the budget is full."""
-        if held_weights(self._att) is not None or self._replies.full():
+        """While the thumbnail pass rebuilds a head of a lazy attention (it taps no held one: a
+        click reads that at once), keep its click reply too (``ReplyCache``): a click on it then
+        sends bytes instead of computing the head again. None when the budget is full."""
+        if self._replies.full():
             return None
         key, T = self._reply_key(layer, head), len(self.tokens)
         mass, k_max, encoding = key[2:]
@@ -139,6 +139,11 @@ class AttentionState(traitlets.HasTraits):
         if self._att is not None:
             self._replies.clear()      # made under the old settings: never sent, so free their bytes
 
+    def _packed(self, layer: int, head: int) -> dict:
+        """One head as a click or an export sends it: a reply the thumbnail pass kept, else made now."""
+        packed = self._replies.get(self._reply_key(layer, head))
+        return packed if packed is not None else pack_sparse(self.sparse(layer, head), self.encoding)
+
     def _on_custom_msg(self, _widget, content, _buffers):
         if not isinstance(content, dict):
             return
@@ -146,9 +151,7 @@ class AttentionState(traitlets.HasTraits):
         try:
             if content.get("kind") == "pattern":
                 l, h = int(content["layer"]), int(content["head"])
-                packed = self._replies.get(self._reply_key(l, h))
-                if packed is None:
-                    packed = pack_sparse(self.sparse(l, h), self.encoding)
+                packed = self._packed(l, h)
                 meta = {k: v for k, v in packed.items() if k not in BUFFERS}
                 self.send({"kind": "pattern", "rid": rid, "layer": l, "head": h, **meta},
                           buffers=[packed[b] for b in BUFFERS])
@@ -199,7 +202,7 @@ class AttentionState(traitlets.HasTraits):
         pre = {}
         for v in heads:
             l, h = parse_head(v, self._L, self._H)
-            pre[head_key(l, h)] = pack_sparse(self.sparse(l, h), self.encoding)
+            pre[head_key(l, h)] = self._packed(l, h)
         return {"preload": pre}
 
     def _arcs_picture(self, final: bool) -> svg.Part | None:

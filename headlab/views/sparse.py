@@ -214,7 +214,7 @@ class TopKTap:
     ``close()`` hands the whole head to ``done``, so a click no longer computes it a second time.
     """
 
-    def __init__(self, k: int, done=None):
+    def __init__(self, k: int, done):
         self.k = int(k)
         self.done = done
         self._keys: list[np.ndarray] = []
@@ -227,14 +227,11 @@ class TopKTap:
         self._keys.append(keys)
         self._weights.append(weights)
 
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(keys int32 [T, k], weights float32 [T, k])``, strongest first."""
-        return np.concatenate(self._keys), np.concatenate(self._weights)
-
     def close(self) -> None:
-        """The head is complete: hand ``result()`` to ``done(keys, weights)``."""
-        if self.done is not None and self._keys:
-            self.done(*self.result())
+        """The head is complete: hand ``done`` its ``keys int32 [T, k]`` and ``weights float32
+        [T, k]``, strongest first."""
+        if self._keys:
+            self.done(np.concatenate(self._keys), np.concatenate(self._weights))
 
 
 class ReplyCache:
@@ -270,6 +267,14 @@ class ReplyCache:
 
     def get(self, key: tuple) -> dict | None:
         return self._replies.get(key)
+
+    def __len__(self) -> int:
+        return len(self._replies)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the kept replies take on the wire."""
+        return self._used
 
     def clear(self) -> None:
         with self._lock:

@@ -164,10 +164,11 @@ def test_the_thumbnail_pass_keeps_a_lazy_heads_click_reply(monkeypatch):
     computed = []
     lazy.top_k = lambda l, h, k=8: (computed.append((l, h)), att.top_k(l, h, k))[1]
     ex = W.Explorer(lazy, report=fake_report(), selected=(1, 2), background=False)
-    assert not computed and len(ex._replies._replies) == 6
+    assert not computed and len(ex._replies) == 6
     for l in range(2):
         for h in range(3):       # the same bytes a click computing the head sends
             assert _click(ex, l, h) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, l, h)))
+    assert _as_bytes(ex._export_extra([(0, 1)])["preload"]["L0H1"]) == _click(ex, 0, 1)   # exports reuse them
     assert not computed
     ex.mass = 0.5                # replies made for other settings are never sent
     assert _click(ex, 0, 0) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, 0, 0, mass=0.5)))
@@ -179,10 +180,10 @@ def test_kept_replies_stay_within_budget_most_wanted_first(monkeypatch):
     one = sparse.packed_nbytes(sparse.pack_sparse(sparse.sparse_pattern(att, 1, 2)))
     monkeypatch.setattr(attention_view, "ReplyCache", lambda: sparse.ReplyCache(max_bytes=int(1.5 * one)))
     ex = W.Explorer(LazyLike(att), report=fake_report(), selected=(1, 2), background=False)
-    assert list(ex._replies._replies) == [(1, 2, 0.9, 64, "uint8")]              # the head on display
+    assert len(ex._replies) == 1 and ex._replies.get((1, 2, 0.9, 64, "uint8"))      # the head on display
     assert _click(ex, 0, 1) == _as_bytes(sparse.pack_sparse(sparse.sparse_pattern(att, 0, 1)))   # computed
     held = W.Explorer(att, report=fake_report(), background=False)
-    assert not held._replies._replies                 # attention in memory: a click reads it at once
+    assert len(held._replies) == 0                    # attention in memory: a click reads it at once
 
 
 def test_headgrid_takes_an_attention_for_patterns():
