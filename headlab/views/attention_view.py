@@ -18,13 +18,16 @@ from headlab.views import mime, payload, svg
 from headlab.views.base import View
 from headlab.views.protocol import head_key
 from headlab.views.sparse import (BUFFERS, DEFAULT_K_MAX, DEFAULT_MASS, ReplyCache, TopKCache, TopKTap, pack_sparse,
-                                  sparse_rows)
+                                  sparse_rows, window_rows)
 from headlab.views.thumbnails import held_weights
 
-__all__ = ["AttentionState", "AttentionView", "MAX_OVERLAY"]
+__all__ = ["AttentionState", "AttentionView", "MAX_OVERLAY", "EARLY_ROWS"]
 
 #: at most this many heads overlaid in one attention view
 MAX_OVERLAY = 8
+#: queries around the page's focus a long head's first reply carries (``_early_reply``): wider
+#: than the arcs' window (48 units, 160 as lines), so a few steps of the focus stay served
+EARLY_ROWS = 256
 #: work (heads x T x T) above which a view is shown first and its saved output completed later
 _DEFER_CELLS = 2_000_000
 #: ``to_html`` embeds every head when heads x T x T is at most this
@@ -43,7 +46,8 @@ class AttentionState(traitlets.HasTraits):
     top_k = traitlets.Int(3, min=0).tag(sync=True)
     #: weight below which edges are hidden; None adapts to the input (about as many edges as units)
     threshold = traitlets.Float(None, allow_none=True, min=0.0, max=1.0).tag(sync=True)
-    #: token the heat-strip and the windowed arcs centre on (-1: the page picks one)
+    #: token the heat-strip and the windowed arcs centre on (-1: the page picks one, from the first
+    #: head it draws, and keeps it across heads)
     focus_token = traitlets.Int(-1, min=-1).tag(sync=True)
     #: heat-strip colours: attention *from* the focused token or *to* it
     direction = traitlets.Enum(["from", "to"], "from").tag(sync=True)
@@ -144,17 +148,45 @@ class AttentionState(traitlets.HasTraits):
         packed = self._replies.get(self._reply_key(layer, head))
         return packed if packed is not None else pack_sparse(self.sparse(layer, head), self.encoding)
 
+    def _early_reply(self, layer: int, head: int, near) -> tuple[dict, tuple[int, int]] | None:
+        """The rows around token ``near`` of a head that must still be computed, packed as a
+        click sends them, with the queries ``[lo, hi)`` they cover; None when the whole head is
+        at hand (held, kept or cached), is short, or the attention cannot compute rows alone.
+
+        At 8,000 tokens a head the background pass has not reached takes about a second of CPU
+        (every row's softmax and top keys); the page draws its windowed arcs and strip from
+        the ``EARLY_ROWS`` queries around its focus, which cost a thirtieth of that.
+        """
+        T = len(self.tokens)
+        if (isinstance(near, bool) or not isinstance(near, int) or not 0 <= near < T or T < 2 * EARLY_ROWS
+                or not callable(getattr(self._att, "rows", None)) or held_weights(self._att) is not None
+                or self._replies.get(self._reply_key(layer, head)) is not None
+                or self._topk.cached(layer, head, self.k_max, T)):
+            return None
+        from headlab.attention import top_k_rows
+
+        lo = min(max(0, near - EARLY_ROWS // 2), T - EARLY_ROWS)
+        keys, weights = top_k_rows(np.asarray(self._att.rows(layer, head, lo, lo + EARLY_ROWS), np.float32),
+                                   min(self.k_max, T))
+        part = window_rows(keys, weights, lo, T, mass=self.mass, k_max=self.k_max)
+        return pack_sparse(part, self.encoding, rows=(lo, lo + EARLY_ROWS)), (lo, lo + EARLY_ROWS)
+
+    def _send_pattern(self, rid, layer: int, head: int, packed: dict, rows: tuple[int, int]) -> None:
+        meta = {k: v for k, v in packed.items() if k not in BUFFERS}
+        self.send({"kind": "pattern", "rid": rid, "layer": layer, "head": head, **meta, "rows": list(rows)},
+                  buffers=[packed[b] for b in BUFFERS])
+
     def _on_custom_msg(self, _widget, content, _buffers):
         if not isinstance(content, dict):
             return
         rid = content.get("rid")
         try:
             if content.get("kind") == "pattern":
-                l, h = int(content["layer"]), int(content["head"])
-                packed = self._packed(l, h)
-                meta = {k: v for k, v in packed.items() if k not in BUFFERS}
-                self.send({"kind": "pattern", "rid": rid, "layer": l, "head": h, **meta},
-                          buffers=[packed[b] for b in BUFFERS])
+                l, h = parse_head((content.get("layer"), content.get("head")), self._L, self._H)
+                early = self._early_reply(l, h, content.get("near", -1))
+                if early is not None:          # the rows around the page's focus first, the whole head next
+                    self._send_pattern(rid, l, h, *early)
+                self._send_pattern(rid, l, h, self._packed(l, h), (0, len(self.tokens)))
             else:
                 self._on_other_msg(content)
         except Exception as exc:   # errors travel back to the view that asked

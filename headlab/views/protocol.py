@@ -9,16 +9,20 @@ patterns of the grid's thumbnails (``thumbs``).
 
 Messages (``model.send`` from the page, ``widget.send`` from the kernel)::
 
-    page -> kernel   {"kind": "pattern", "rid": str, "layer": int, "head": int}
+    page -> kernel   {"kind": "pattern", "rid": str, "layer": int, "head": int, "near": int}
     kernel -> page   {"kind": "pattern", "rid": str, "layer": int, "head": int, "n": T,
-                      "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min"}
+                      "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min",
+                      "rows": [lo, hi]}
                      + buffers [counts, keys, weights, scale]   (sparse rows: views/sparse.py)
     page -> kernel   {"kind": "entry", "rid": str, "id": str}        (a catalogue entry not synced)
     kernel -> page   {"kind": "entry", "rid": str, "entry": {...}}
     kernel -> page   {"kind": "error", "rid": str, "message": str}
 
 ``rid`` is the request id the page chose; replies carry it back so that each view only takes
-its own answers. A plain custom message, rather than anywidget's experimental ``invoke``, is
+its own answers. ``near`` is the token the page will centre on (-1: none yet). A pattern reply
+carries the queries ``rows = [lo, hi)``: ``[0, T]`` for the whole head. A long head that must
+still be computed first gets a reply with only the ``EARLY_ROWS`` queries around ``near`` (the
+others keep no key), then the whole head, under the same ``rid``. A plain custom message, rather than anywidget's experimental ``invoke``, is
 used because it also works in hosts without ``invoke`` (marimo) and lets the page show its own
 "kernel not connected" state.
 
@@ -79,8 +83,9 @@ TRAITS: dict[str, list[str]] = {
 
 #: custom message kinds and their fields (besides ``kind``)
 MESSAGES: dict[str, list[str]] = {
-    "pattern_request": ["rid", "layer", "head"],
-    "pattern_reply": ["rid", "layer", "head", "n", "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min"],
+    "pattern_request": ["rid", "layer", "head", "near"],
+    "pattern_reply": ["rid", "layer", "head", "n", "key_dtype", "weight_dtype", "mass", "k_max", "kept_mean", "kept_min",
+                      "rows"],
     "entry_request": ["rid", "id"],
     "entry_reply": ["rid", "entry"],
     "error_reply": ["rid", "message"],

@@ -28,7 +28,7 @@ import numpy as np
 
 from headlab.errors import InputError
 
-__all__ = ["SparsePattern", "sparse_rows", "sparse_pattern", "pack_sparse", "unpack_sparse", "packed_nbytes",
+__all__ = ["SparsePattern", "sparse_rows", "window_rows", "sparse_pattern", "pack_sparse", "unpack_sparse", "packed_nbytes",
            "TopKCache", "TopKTap", "ReplyCache", "DEFAULT_MASS", "DEFAULT_K_MAX", "BUFFERS"]
 
 #: share of each query's attention the kept keys should carry
@@ -111,13 +111,28 @@ def sparse_pattern(att, layer: int, head: int, *, mass: float = DEFAULT_MASS, k_
     return sparse_rows(keys, w, T, mass=mass, k_max=k_max)
 
 
-def pack_sparse(p: SparsePattern, encoding: str = "uint8") -> dict:
-    """A ``SparsePattern`` -> its packed form (module docstring) with ``memoryview`` leaves."""
+def window_rows(keys: np.ndarray, weights: np.ndarray, lo: int, n: int, *, mass: float = DEFAULT_MASS,
+                k_max: int = DEFAULT_K_MAX) -> SparsePattern:
+    """Queries ``lo:lo + c`` of a head, from their top-k rows ``keys int32 [c, k]``, ``weights
+    float32 [c, k]``, as a pattern of all ``n`` queries in which the others keep no key (the
+    rows a long head's first reply carries; see ``AttentionState._early_reply``)."""
+    part = sparse_rows(keys, weights, len(keys), mass=mass, k_max=k_max)
+    counts = np.zeros(int(n), np.uint8)
+    counts[lo:lo + len(keys)] = part.counts
+    return SparsePattern(n=int(n), counts=counts, keys=part.keys, weights=part.weights, mass=part.mass, k_max=part.k_max)
+
+
+def pack_sparse(p: SparsePattern, encoding: str = "uint8", rows: tuple[int, int] | None = None) -> dict:
+    """A ``SparsePattern`` -> its packed form (module docstring) with ``memoryview`` leaves.
+
+    ``rows``: the queries ``[lo, hi)`` the pattern carries when it holds only some
+    (``window_rows``); ``kept_mean`` and ``kept_min`` then describe those rows alone.
+    """
     key_dtype = "uint16" if p.n <= 65536 else "int32"
     keys = np.ascontiguousarray(p.keys, "<u2" if key_dtype == "uint16" else "<i4")
-    kept = p.kept
+    kept = p.kept if rows is None else p.kept[rows[0]:rows[1]]
     head = {"n": p.n, "key_dtype": key_dtype, "weight_dtype": encoding, "mass": p.mass, "k_max": p.k_max,
-            "kept_mean": float(kept.mean()) if p.n else 0.0, "kept_min": float(kept.min()) if p.n else 0.0}
+            "kept_mean": float(kept.mean()) if kept.size else 0.0, "kept_min": float(kept.min()) if kept.size else 0.0}
     if encoding == "uint8":
         starts = np.concatenate([[0], np.cumsum(p.counts.astype(np.int64))[:-1]]) if p.n else np.zeros(0, np.int64)
         has = p.counts > 0

@@ -13,7 +13,7 @@ import { PatternStore } from "./patterns";
 import { headKey, type AnyModel, type Head, type Unit } from "./protocol";
 import { fmt, headColor } from "./scales";
 import {
-  aggregateSparse, autoThreshold, columnOf, defaultFocus, rowOf, topEdges, unitIndex, windowAround,
+  aggregateSparse, autoThreshold, columnOf, defaultFocus, holdsRows, rowOf, topEdges, unitIndex, windowAround,
   type Sparse, type SparseEdge,
 } from "./sparse";
 import { HeatStrip } from "./strip";
@@ -28,6 +28,32 @@ export const STRIP_WINDOW = 48;
 export function resolveMode(mode: string | undefined, n: number): "arcs" | "lines" | "matrix" | "strip" {
   if (mode === "arcs" || mode === "lines" || mode === "matrix" || mode === "strip") return mode;
   return n <= ARC_WINDOW ? "arcs" : "strip";
+}
+
+/**
+ * Above ARC_WINDOW units the page's own focus (focus_token -1) is picked among the first this
+ * many queries: the text is read from its start, and the windows around such a focus lie in the
+ * first rows a long head sends (256 queries, headlab/views/attention_view.py EARLY_ROWS).
+ */
+export const FOCUS_SEARCH = 128;
+
+/** Units the arcs span in `mode` (whole texts up to ARC_WINDOW units; above, about one screen). */
+export function arcWidth(mode: "arcs" | "lines" | "strip", n: number): number {
+  return n <= ARC_WINDOW ? n : mode === "lines" ? 2 * ARC_WINDOW : STRIP_WINDOW;
+}
+
+/**
+ * The queries [lo, hi) a view in `mode` draws from around unit `focus` of `n` (-1: a focus the
+ * page picks, among the first FOCUS_SEARCH), when that is not every query: a long head's first
+ * reply (the rows around the focus) is then enough to draw. Null when it needs every row: the
+ * matrix, strip colours *to* the focus, whole texts.
+ */
+export function rowsNeeded(mode: "arcs" | "lines" | "matrix" | "strip", n: number, focus: number, direction: string): [number, number] | null {
+  if (mode === "matrix" || (mode === "strip" && direction === "to") || n <= ARC_WINDOW) return null;
+  const width = arcWidth(mode, n);
+  if (focus < 0) return [0, Math.min(n, Math.max(width, FOCUS_SEARCH + Math.ceil(width / 2)))];
+  const [lo, hi] = windowAround(n, focus, width);
+  return [Math.min(lo, focus), Math.max(hi, focus + 1)];
 }
 
 export interface EdgeChoice { edges: SparseEdge[]; threshold: number; auto: boolean; candidates: number; strongestHidden: number }
@@ -92,6 +118,20 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   const matrixState: MatrixState = { zoom: 64, r0: 0, c0: 0, centredOn: -1 };
   let layout: { key: string; strip: HeatStrip; box: HTMLElement; legend: HTMLElement; arcs: HTMLElement; pick: (i: number) => void; focus: number } | null = null;
   let seq = 0;
+  // A view whose element has left the page fetches nothing: jupyterlab_widgets renders an updated
+  // output into a new view without disposing the old one, which would otherwise go on asking the
+  // kernel for every head clicked. It catches up if it is shown again.
+  let wasOnPage = false, stale = false;
+  const offPage = () => { wasOnPage ||= root.isConnected; return wasOnPage && !root.isConnected; };
+  const onScreen = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
+    if (!entries.some((e) => e.isIntersecting)) return;
+    wasOnPage = true;
+    if (stale) { stale = false; void refresh(); }
+  });
+  onScreen?.observe(root);
+  // the unit the page picked to focus when focus_token is -1 (for this text and level): kept
+  // across heads, so heads compare on one token and a long head's first rows can be asked for it
+  let picked: { key: string; focus: number } | null = null;
   // the pinned token (unit index; Enter or click pins it, Escape unpins): its edges stay shown
   let pinned: number | null = null;
   let pinnedKey = "";
@@ -140,6 +180,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
 
   async function refresh() {
     const my = ++seq;
+    if (offPage()) { stale = true; return; }
     tip.hide();                 // what it pointed at is about to be redrawn (a new mode, head or focus)
     syncControls();
     const heads: Head[] = model.get("heads") ?? [];
@@ -152,18 +193,40 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
       return;
     }
     body.dataset.state = "loading";
-    let pats: Sparse[];
+    const { list, word } = units();
+    const n = list.length;
+    const nTok = (model.get("tokens") ?? []).length;
+    const ft = model.get("focus_token") ?? -1;
+    const unitsKey = `${word}:${n}`;
+    // the focus, when known before any pattern is here (-1: picked from the first head's pattern)
+    const known = ft >= 0 && ft < nTok ? (word ? Math.max(0, unitIndex(list, nTok)[ft]) : ft) : picked?.key === unitsKey ? picked.focus : -1;
+    const mode = resolveMode(model.get("mode"), n);
+    // token-level windows can be drawn from a long head's first rows; word units need every row.
+    // A focus still to be picked lies among the first queries: the first rows are asked for.
+    const need = word ? null : rowsNeeded(mode, n, known, model.get("direction") ?? "from");
+    const whole = Promise.all(heads.map(([l, h]) => store.get(l, h, need ? Math.max(0, known) : -1)));
     try {
-      pats = await Promise.all(heads.map(([l, h]) => store.get(l, h)));
+      if (need) {
+        const first = await Promise.race([whole, Promise.all(heads.map(([l, h]) => store.first(l, h)))]);
+        if (my !== seq) return;
+        const early = first.some((p) => p.rows);
+        if (!early) { draw(heads, first, list, word, known, mode, false); return; }
+        if (first.every((p) => holdsRows(p, need[0], need[1]))) draw(heads, first, list, word, known, mode, true);
+      }
+      const pats = await whole;
+      if (my !== seq) return;
+      draw(heads, pats, list, word, known, mode, false);
     } catch (e) {
       if (my !== seq) return;
       clear(body); currentSvg = null; kept.textContent = ""; layout = null;
       body.dataset.state = "error";
       body.appendChild(html("div", "headlab-error", `Attention not available: ${(e as Error).message}`));
-      return;
     }
-    if (my !== seq) return;
-    const { list, word } = units();
+  }
+
+  /** Draw `pats` (`early`: only the rows around the focus are here; the whole heads follow). */
+  function draw(heads: Head[], pats: Sparse[], list: Unit[], word: boolean, known: number, mode: ReturnType<typeof resolveMode>, early: boolean) {
+    wasOnPage ||= root.isConnected;          // (a view's first refresh runs before it is put on the page)
     const mats = pats.map((p, i) => {
       if (!word) return p;
       const key = `${headKey(heads[i][0], heads[i][1])}:w`;
@@ -174,19 +237,17 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     const n = list.length;
     const labels = list.map((u) => u[2]);
     const special = new Set<number>(word ? [] : model.get("special") ?? []);
-    const ft = model.get("focus_token") ?? -1;
-    const nTok = (model.get("tokens") ?? []).length;
-    const focus = ft >= 0 && ft < nTok ? (word ? Math.max(0, unitIndex(list, nTok)[ft]) : ft) : defaultFocus(mats[0], special);
-    const mode = resolveMode(model.get("mode"), n);
+    const unitsKey = `${word}:${n}`;
+    const focus = known >= 0 ? known : defaultFocus(mats[0], special, n > ARC_WINDOW ? FOCUS_SEARCH : n);
+    if (known < 0) picked = { key: unitsKey, focus };
     const topK = model.get("top_k") ?? 3;
     const threshold = model.get("threshold") ?? null;
     dirSel.hidden = mode !== "strip";
     body.dataset.mode = mode;
     body.dataset.focus = String(focus);
-    kept.textContent = keptLine(pats);
+    kept.textContent = [keptLine(pats), early ? "Rows around the focus shown; the rest of the pattern is coming…" : ""].filter(Boolean).join(" ");
     const pick = (i: number) => pickUnit(i, list, word);
     // a pin belongs to one text at one level; keyboard focus inside the view comes back after a redraw
-    const unitsKey = `${word}:${n}`;
     if (unitsKey !== pinnedKey) { pinned = null; pinnedKey = unitsKey; }
     const refocus = root.contains(document.activeElement) && !!document.activeElement?.classList.contains("headlab-hit");
     const edgeView = (container: HTMLElement, idle: () => string): EdgeView => ({
@@ -230,16 +291,14 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
         `${heads.length > 1 ? ` (${headKey(...heads[0])})` : ""}, darker = more. Click a token to focus it; ←/→ move.`;
       layout.strip.colour(dir === "to" ? columnOf(mats[0], focus) : rowOf(mats[0], focus), focus);
       layout.strip.reveal(focus);
-      const [lo, hi] = windowAround(n, focus, STRIP_WINDOW);
+      const [lo, hi] = windowAround(n, focus, arcWidth("strip", n));
       drawEdges(layout.arcs, lo, hi, false);
     } else {
       clear(body); layout = null;
-      // Whole texts up to ARC_WINDOW units; above, a window about one screen wide around the focus.
-      const width = n <= ARC_WINDOW ? n : mode === "lines" ? 2 * ARC_WINDOW : STRIP_WINDOW;
-      const [lo, hi] = windowAround(n, focus, width);
+      const [lo, hi] = windowAround(n, focus, arcWidth(mode, n));
       drawEdges(body, lo, hi, mode === "lines");
     }
-    body.dataset.state = "ready";
+    body.dataset.state = early ? "early" : "ready";
   }
 
   // ---- control events ----
@@ -256,7 +315,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
   thr.addEventListener("input", () => { model.set("threshold", Number(thr.value)); model.save_changes(); }, { signal });
   thrAuto.addEventListener("click", () => { model.set("threshold", null); model.save_changes(); }, { signal });
 
-  const onTokens = () => { aggCache.clear(); store.reset(); layout = null; void refresh(); };
+  const onTokens = () => { aggCache.clear(); store.reset(); layout = null; picked = null; void refresh(); };
   const onChange = () => void refresh();
   const traits = ["heads", "mode", "level", "top_k", "threshold", "units", "special", "focus_token", "direction"];
   for (const t of traits) model.on(`change:${t}`, onChange);
@@ -272,5 +331,6 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     for (const t of traits) model.off(`change:${t}`, onChange);
     model.off("change:tokens", onTokens);
     themeWatch?.disconnect();
+    onScreen?.disconnect();
   };
 }

@@ -189,9 +189,15 @@ export interface PatternRequest {
   rid: string;
   layer: number;
   head: number;
+  /** the token the page will centre on (-1: none yet); a long head may send the rows around it first */
+  near: number;
 }
 
-/** Kernel -> page: the pattern as sparse rows; buffers [counts, keys, weights, scale]. */
+/**
+ * Kernel -> page: the pattern as sparse rows; buffers [counts, keys, weights, scale]. A long head
+ * that must still be computed may first send only the queries around the request's `near`
+ * (`rows` narrower than [0, n]; the other rows keep no key), then the whole head, same `rid`.
+ */
 export interface PatternReply {
   kind: "pattern";
   rid: string;
@@ -204,6 +210,8 @@ export interface PatternReply {
   k_max: number;
   kept_mean: number;
   kept_min: number;
+  /** [first, end) queries this reply carries: [0, n] for the whole head */
+  rows: [number, number];
 }
 
 /** Page -> kernel: a catalogue entry the view did not sync. */

@@ -23,6 +23,8 @@ export interface Sparse {
   kMax: number;
   keptMean: number;
   keptMin: number;
+  /** only the queries [first, end) are here (a long head's first reply; the rest is coming); absent: every row */
+  rows?: [number, number];
 }
 
 function u16(b: Bytes): Uint16Array {
@@ -61,6 +63,11 @@ export function decodeSparse(p: PackedSparse): Sparse {
   }
   if (weights.length !== nnz) throw new Error(`pattern with ${nnz} entries but ${weights.length} weights`);
   return { n, m: n, start, keys, weights, mass: p.mass, kMax: p.k_max, keptMean: p.kept_mean, keptMin: p.kept_min };
+}
+
+/** Whether `s` holds the rows of queries [lo, hi): a whole pattern holds every row. */
+export function holdsRows(s: Sparse, lo: number, hi: number): boolean {
+  return !s.rows || (s.rows[0] <= lo && hi <= s.rows[1]);
 }
 
 /** A sparse pattern from a dense [n, n] matrix (every non-zero kept, rows sorted strongest first). */
@@ -185,10 +192,13 @@ export function windowAround(n: number, focus: number, width: number): [number, 
   return [lo, lo + width];
 }
 
-/** A token worth focusing first: the query whose strongest edge to another, non-special key is strongest. */
-export function defaultFocus(s: Sparse, special: Set<number>): number {
+/**
+ * A token worth focusing first: the query (among the first `limit`) whose strongest edge to
+ * another, non-special key is strongest.
+ */
+export function defaultFocus(s: Sparse, special: Set<number>, limit = s.n): number {
   let best = 0, bw = -1;
-  for (let q = 0; q < s.n; q++) {
+  for (let q = 0; q < Math.min(s.n, limit); q++) {
     if (special.has(q)) continue;
     for (let j = s.start[q]; j < s.start[q + 1]; j++) {
       const k = s.keys[j];

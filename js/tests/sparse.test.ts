@@ -1,13 +1,13 @@
 // Sparse patterns and the pure helpers of the long-input views (no DOM needed).
 import { describe, expect, it } from "vitest";
-import { chooseEdges, edgeMessage, resolveMode } from "../src/attention";
+import { ARC_WINDOW, FOCUS_SEARCH, STRIP_WINDOW, arcWidth, chooseEdges, edgeMessage, resolveMode, rowsNeeded } from "../src/attention";
 import { catalogIndex } from "../src/explorer";
 import { PatternStore } from "../src/patterns";
 import type { PackedSparse } from "../src/protocol";
 import { luminance } from "../src/scales";
 import {
   aggregateSparse, autoThreshold, blockMax, columnOf, decodeSparse, defaultFocus, denseOf, fromDense,
-  heatColour, heatValue, maxWeight, rowOf, stripColours, topEdges, windowAround,
+  heatColour, holdsRows, heatValue, maxWeight, rowOf, stripColours, topEdges, windowAround,
 } from "../src/sparse";
 import { stripLabel } from "../src/strip";
 
@@ -120,10 +120,37 @@ describe("windows, thresholds and focus", () => {
     expect(resolveMode("matrix", 10)).toBe("matrix");
     expect(resolveMode(undefined, 5000)).toBe("strip");
   });
+  it("knows which rows a view draws from, so a long head's first rows can be enough", () => {
+    expect(arcWidth("arcs", 50)).toBe(50);
+    expect(arcWidth("strip", 8000)).toBe(STRIP_WINDOW);
+    expect(arcWidth("lines", 8000)).toBe(2 * ARC_WINDOW);
+    expect(rowsNeeded("strip", 8000, 4000, "from")).toEqual([3976, 4024]);
+    expect(rowsNeeded("lines", 8000, 7990, "from")).toEqual([8000 - 2 * ARC_WINDOW, 8000]);
+    expect(rowsNeeded("arcs", 8000, 0, "to")).toEqual([0, STRIP_WINDOW]);      // arcs: the direction is the strip's
+    // every row: the colours *to* the focus (a column), the matrix, a whole short text
+    expect(rowsNeeded("strip", 8000, 4000, "to")).toBeNull();
+    expect(rowsNeeded("matrix", 8000, 4000, "from")).toBeNull();
+    expect(rowsNeeded("arcs", ARC_WINDOW, 3, "from")).toBeNull();
+    // a focus the page still has to pick lies among the first FOCUS_SEARCH queries
+    expect(rowsNeeded("strip", 8000, -1, "from")).toEqual([0, FOCUS_SEARCH + STRIP_WINDOW / 2]);
+    expect(rowsNeeded("lines", 8000, -1, "from")).toEqual([0, FOCUS_SEARCH + ARC_WINDOW]);
+    for (const mode of ["strip", "lines"] as const)      // every window around such a focus lies inside
+      for (let f = 0; f < FOCUS_SEARCH; f++) {
+        const [lo, hi] = windowAround(8000, f, arcWidth(mode, 8000));
+        const [a, b] = rowsNeeded(mode, 8000, -1, "from")!;
+        expect(a <= lo && hi <= b).toBe(true);
+      }
+    expect(rowsNeeded("strip", 8000, -1, "to")).toBeNull();
+    const s = fromDense([0.1, 0.9, 0, 0.6, 0.4, 0, 0, 0.3, 0.7], 3);
+    expect(holdsRows(s, 0, 3)).toBe(true);
+    s.rows = [1, 3];
+    expect([holdsRows(s, 1, 2), holdsRows(s, 1, 3), holdsRows(s, 0, 2)]).toEqual([true, true, false]);
+  });
   it("focuses first on the query with the strongest edge to another ordinary token", () => {
     const s = fromDense([0, 0.95, 0.05, 0.5, 0, 0.5, 0.6, 0.3, 0.1], 3);
     expect(defaultFocus(s, new Set())).toBe(0);
     expect(defaultFocus(s, new Set([1]))).toBe(2);      // token 1 special: row 0's best ordinary edge is 0.05
+    expect(defaultFocus(s, new Set([1]), 2)).toBe(0);   // among the first two queries only
   });
 });
 
@@ -176,7 +203,56 @@ function fakeModel(state: Record<string, unknown>, reply: (msg: any) => [unknown
   };
 }
 
+/** A kernel that answers a pattern request with `replies` ([meta, buffers] each), one task apart. */
+function fakeKernel(replies: (m: any) => [Record<string, unknown>, DataView[]][]) {
+  const listeners = new Set<(m: unknown, b: DataView[]) => void>();
+  const sent: any[] = [];
+  return {
+    sent, get: (_k: string) => undefined, set: () => {}, save_changes: () => {},
+    on: (_e: string, f: any) => listeners.add(f),
+    off: (_e: string, f: any) => listeners.delete(f),
+    send: (msg: any) => {
+      sent.push(msg);
+      replies(msg).forEach(([meta, bufs], i) => setTimeout(() => listeners.forEach((f) => f({ rid: msg.rid, ...meta }, bufs)), 5 * (i + 1)));
+    },
+  };
+}
+
+const META = { kind: "pattern", layer: 0, head: 0, n: 3, key_dtype: "uint16", weight_dtype: "uint8", mass: 0.9, k_max: 2, kept_mean: 0.58, kept_min: 0 };
+const BUFS = () => { const p = packed(); return [p.counts, p.keys, p.weights, p.scale] as DataView[]; };
+// row 1 only: key 0 (1.0); rows 0 and 2 keep nothing
+const EARLY: [Record<string, unknown>, DataView[]] = [{ ...META, kept_mean: 1, kept_min: 1, rows: [1, 2] },
+  [view([0, 1, 0]), view([0, 0]), view([255]), view([0, 0, 0x00, 0x3c, 0, 0])]];
+
 describe("pattern store", () => {
+  it("hands a long head's early rows to `first` and the whole head to `get`, from one request", async () => {
+    const model = fakeKernel(() => [EARLY, [{ ...META, rows: [0, 3] }, BUFS()]]);
+    const store = new PatternStore(model as any, 1000);
+    const whole = store.get(0, 0, 1);
+    const first = await store.first(0, 0);
+    expect(first.rows).toEqual([1, 2]);
+    expect(Array.from(first.start)).toEqual([0, 0, 1, 1]);
+    expect([first.keys[0], first.weights[0], first.keptMin]).toEqual([0, 1, 1]);
+    const s = await whole;
+    expect(s.rows).toBeUndefined();
+    expect(Array.from(s.keys)).toEqual([1, 0, 0]);
+    expect((await store.first(0, 0)).rows).toBeUndefined();     // once whole, `first` gives the whole head
+    expect(model.sent).toEqual([expect.objectContaining({ kind: "pattern", layer: 0, head: 0, near: 1 })]);
+    store.dispose();
+  });
+  it("gives the whole head to `first` when no early rows come, and fails both on an error", async () => {
+    const model = fakeKernel((m) => m.head === 0 ? [[{ ...META, rows: [0, 3] }, BUFS()]]
+      : [EARLY, [{ kind: "error", message: "the kernel ran out of memory" }, []]]);
+    const store = new PatternStore(model as any, 1000);
+    expect((await store.first(0, 0)).rows).toBeUndefined();
+    expect(model.sent[0].near).toBe(-1);                        // `first` alone asks without a focus
+    const bad = store.get(0, 1, 2);
+    expect((await store.first(0, 1)).rows).toEqual([1, 2]);
+    await expect(bad).rejects.toThrow("the kernel ran out of memory");
+    expect(store.has(0, 1)).toBe(false);                        // a retry asks again
+    store.dispose();
+  });
+
   it("asks the kernel once per head, decodes the sparse reply and serves entries", async () => {
     const p = packed();
     const model = fakeModel({}, (m) => m.kind === "pattern"

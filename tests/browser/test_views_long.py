@@ -44,19 +44,30 @@ class LazyStandIn(_Readers):
         self.model_name, self.is_causal = model_name, is_causal
         self.calls = 0
 
-    def head(self, layer, head):
+        self.top_k_delay = 0.0     # seconds a whole head's top-k takes on top (a head still to be computed)
+
+    def rows(self, layer, head, q0=0, q1=None):
         layer, head = self._check(layer, head)
         self.calls += 1
         T = len(self.sample)
+        q1 = T if q1 is None else q1
         rng = np.random.default_rng([self.seed, layer, head])
         i = np.arange(T, dtype=np.float32)
         offset = (layer * self.n_heads + head) % 3 - 1            # previous, self or next token
-        logits = -np.abs(i[:, None] - i[None, :] - offset) * (1.0 + head) + rng.standard_normal((T, T), dtype=np.float32)
+        noise = rng.standard_normal((T, T), dtype=np.float32)[q0:q1]
+        logits = -np.abs(i[q0:q1, None] - i[None, :] - offset) * (1.0 + head) + noise
         logits[:, 0] += 2.0 + layer                                 # a sink on [CLS]
         logits -= logits.max(1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(1, keepdims=True)
         return logits
+
+    def head(self, layer, head):
+        return self.rows(layer, head)
+
+    def top_k(self, layer, head, k=8):
+        time.sleep(self.top_k_delay)
+        return super().top_k(layer, head, k)
 
     def layer(self, layer):
         return np.stack([self.head(layer, h) for h in range(self.n_heads)])
@@ -84,8 +95,23 @@ ex = W.Explorer(att, roles=["previous", "next", "self", "local", "cls", "bos"], 
                 selected=(0, 1), role="previous")
 ex
 '''
-CELLS = [SETUP, "view", EXPLORER, 'print("FOCUS", view.focus_token, "PENDING", ex.pending, ex.roles)']
-CELL_SETUP, CELL_VIEW, CELL_EX, CELL_PRINT = range(4)
+SLOW = r'''
+slow = LazyStandIn(3000, seed=1)
+slow.top_k_delay = 4.0
+early = W.AttentionView(slow, heads=(0, 2))
+early
+'''
+DETACH = r'''
+lone = LazyStandIn(600, seed=2)
+dv = W.AttentionView(lone, heads=(0, 0))
+asks = []                                   # pattern requests the kernel receives from the page
+dv.on_msg(lambda _w, msg, _b: asks.append(msg.get("kind")))
+dv
+'''
+CELLS = [SETUP, "view", EXPLORER, 'print("FOCUS", view.focus_token, "PENDING", ex.pending, ex.roles)', SLOW,
+         'early.focus_token = 1500\nearly.heads = [(1, 0)]\nprint("SWITCHED", early.heads)', DETACH,
+         'before = asks.count("pattern")\ndv.heads = [(1, 1)]\nprint("SET")', 'print("ASKED", asks.count("pattern") - before)']
+CELL_SETUP, CELL_VIEW, CELL_EX, CELL_PRINT, CELL_SLOW, CELL_SWITCH, CELL_DETACH, CELL_HEADS, CELL_ASKED = range(9)
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +161,12 @@ def test_click_a_head_draws_strip_and_windowed_arcs_at_3000_tokens(nb, artifacts
     body = ex.locator(".headlab-att-body")
     expect(body).to_have_attribute("data-state", "ready", timeout=60_000)
     expect(body).to_have_attribute("data-mode", "strip")
+    picked = body.get_attribute("data-focus")
     t0 = time.perf_counter()
     ex.locator('.headlab-cell[data-layer="1"][data-head="2"]').click()
     expect(body).to_have_attribute("data-heads", "L1H2")
     expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
+    assert body.get_attribute("data-focus") == picked        # the page's pick stays across heads
     print(f"click-to-strip at 3,000 tokens: {1000 * (time.perf_counter() - t0):.0f} ms (incl. computing the head)")
     expect(ex.locator(".headlab-strip-tok")).to_have_count(3000)
     arcs = ex.locator("svg.headlab-arcs")
@@ -196,4 +224,60 @@ def test_zoomable_matrix_with_block_max_overview(nb, artifacts):
     v.screenshot(path=str(artifacts / "long-matrix.png"))
     v.locator("select.headlab-mode").select_option("auto")
     expect(v.locator(".headlab-att-body")).to_have_attribute("data-mode", "strip")
+    assert nb.log.headlab_errors() == []
+
+
+def test_a_slow_long_head_draws_the_rows_around_the_focus_before_the_rest(nb, artifacts):
+    """The kernel sends the 256 queries around the focus first (cheap), then the whole head
+    (here 4 s late): the strip and its windowed arcs are drawn from the first, then redrawn.
+    With no focus yet, the page picks one among the first 128 queries, which the first rows hold."""
+    run_cell(nb, CELL_SLOW)
+    v = nb.cell(CELL_SLOW)
+    body = v.locator(".headlab-att-body")
+    expect(body).to_have_attribute("data-state", "early", timeout=60_000)
+    focus = int(body.get_attribute("data-focus"))
+    assert 0 < focus < 128
+    expect(v.locator(".headlab-kept")).to_contain_text("the rest of the pattern is coming")
+    arcs = v.locator("svg.headlab-arcs")
+    lo, hi = int(arcs.get_attribute("data-lo")), int(arcs.get_attribute("data-hi"))
+    assert lo <= focus < hi and v.locator(".headlab-arc").count() > 0
+    early_edges = v.locator(".headlab-info").inner_text()
+    v.screenshot(path=str(artifacts / "long-early-rows.png"))
+    expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
+    expect(v.locator(".headlab-kept")).not_to_contain_text("coming")
+    assert body.get_attribute("data-focus") == str(focus)            # the whole head keeps the page's pick
+    assert v.locator(".headlab-info").inner_text() == early_edges     # the same rows, now from the whole head
+    # another head and a focus from Python: early rows again, around it; colours *to* the focus wait for every row
+    run_cell(nb, CELL_SWITCH)
+    wait_output(nb, CELL_SWITCH, "SWITCHED")
+    expect(body).to_have_attribute("data-heads", "L1H0")
+    expect(body).to_have_attribute("data-focus", "1500")
+    expect(body).to_have_attribute("data-state", "early", timeout=30_000)
+    v.locator("select.headlab-direction").select_option("to")
+    expect(body).to_have_attribute("data-state", "loading")
+    expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
+    assert body.get_attribute("data-focus") == "1500"
+    assert nb.log.headlab_errors() == []
+
+
+def test_a_view_taken_off_the_page_asks_for_nothing_until_shown_again(nb):
+    """jupyterlab_widgets renders an updated output into a new view and leaves the old one alive
+    off the page; such a view must not keep asking the kernel for patterns."""
+    run_cell(nb, CELL_DETACH)
+    v = nb.cell(CELL_DETACH)
+    body = v.locator(".headlab-att-body")
+    expect(body).to_have_attribute("data-state", "ready", timeout=60_000)
+    nb.evaluate(f"""() => {{
+      const att = window.jupyterapp.shell.currentWidget.content.widgets[{CELL_DETACH}].node.querySelector('.headlab-att');
+      window.__headlabParked = [att, att.parentNode];
+      att.remove();
+    }}""")
+    run_cell(nb, CELL_HEADS)
+    wait_output(nb, CELL_HEADS, "SET")
+    nb.wait_for_timeout(2000)            # a request would reach the kernel now, between cells
+    run_cell(nb, CELL_ASKED)
+    assert "ASKED 0" in wait_output(nb, CELL_ASKED, "ASKED")
+    nb.evaluate("() => { const [att, parent] = window.__headlabParked; parent.appendChild(att); att.scrollIntoView(); }")
+    expect(body).to_have_attribute("data-heads", "L1H1")
+    expect(body).to_have_attribute("data-state", "ready", timeout=30_000)
     assert nb.log.headlab_errors() == []

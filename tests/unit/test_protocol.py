@@ -66,12 +66,13 @@ def test_payload_format_matches_typescript():
 
 
 def test_sparse_reply_and_packed_pattern_agree():
-    """A live reply is a packed pattern whose four binary fields travel as buffers, in SPARSE_FIELDS order."""
+    """A live reply is a packed pattern whose four binary fields travel as buffers, in SPARSE_FIELDS order,
+    plus the queries it carries (``rows``)."""
     from headlab.views.sparse import BUFFERS
 
     meta = [f for f in protocol.SPARSE_FIELDS if f not in BUFFERS]
     assert list(BUFFERS) == protocol.SPARSE_FIELDS[len(meta):]
-    assert set(protocol.MESSAGES["pattern_reply"]) == {"rid", "layer", "head", *meta}
+    assert set(protocol.MESSAGES["pattern_reply"]) == {"rid", "layer", "head", *meta, "rows"}
 
 
 def test_head_key_is_the_one_head_name():

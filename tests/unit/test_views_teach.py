@@ -149,7 +149,8 @@ def _click(view, layer, head):
     del view.send
     msg, bufs = sent[-1]
     assert msg["kind"] == "pattern", msg
-    return {**{k: v for k, v in msg.items() if k not in ("kind", "rid", "layer", "head")},
+    assert msg["rows"] == [0, len(view.tokens)]                      # the whole head
+    return {**{k: v for k, v in msg.items() if k not in ("kind", "rid", "layer", "head", "rows")},
             **{name: bytes(b) for name, b in zip(sparse.BUFFERS, bufs)}}
 
 
