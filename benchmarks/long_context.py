@@ -15,7 +15,8 @@ median is printed:
 Measured: ``m.roles`` over six roles; ``attention``, ``m.attention`` (lazy at this length) and
 one head's top 8 keys; ``click``, one head's top 64 keys from an existing lazy attention (what a
 view's click costs on a head it has not computed yet; causal, so each chunk of queries needs
-only the keys before it).
+only the keys before it); ``early``, the first reply to that click: the 256 queries around a
+focused token in the middle of the text, packed as the view sends them.
 
 Targets (issue #13): roles memory <= 1.5 x forward + 200 MB, roles CPU time <= 3 x forward.
 
@@ -59,8 +60,10 @@ CHILD = textwrap.dedent("""
                     return int(line.split()[1]) * 1024
         raise RuntimeError(field)
 
-    if what == "click":                            # the lazy attention exists before the click
+    if what in ("click", "early"):                 # the lazy attention exists before the click
         att = m.attention(text, truncate=True)
+        import headlab.views as W
+        view = W.AttentionView(att, heads=(0, 0))
     with open("/proc/self/clear_refs", "w") as fh:   # reset the peak-RSS high-water mark
         fh.write("5")
     before = status("VmRSS")
@@ -74,6 +77,8 @@ CHILD = textwrap.dedent("""
         att.top_k(3, 1, k=8)
     elif what == "click":
         att.top_k(3, 1, k=64)                      # what a view's click on a head not yet computed costs
+    elif what == "early":
+        assert view._early_reply(3, 1, len(sample) // 2) is not None
     cpu = time.process_time() - t0
     print(json.dumps({"what": what, "tokens": len(sample), "cpu": cpu, "peak_over_start": status("VmHWM") - before,
                       "impl": model.config._attn_implementation}))
@@ -92,7 +97,7 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=8192)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    results: dict[str, list[dict]] = {"forward": [], "roles": [], "attention": [], "click": []}
+    results: dict[str, list[dict]] = {"forward": [], "roles": [], "attention": [], "click": [], "early": []}
     for _ in range(args.reps):                      # interleaved repetitions
         for what in results:
             results[what].append(run(what, args.tokens))
@@ -101,7 +106,7 @@ def main() -> None:
     mb = 1024 * 1024
     print(f"long context, {results['forward'][0]['tokens']} tokens, GPT-2 8 layers x 4 heads, SDPA, "
           f"median of {args.reps} (fresh process each):")
-    for w in ("forward", "roles", "attention", "click"):
+    for w in results:
         cpu, mem = med[w]["cpu"], med[w]["peak_over_start"]
         print(f"  {w:9s} CPU {cpu:7.2f} s ({cpu / fwd['cpu']:.2f} x forward)   peak memory added "
               f"{mem / mb:8.1f} MB ({mem / max(fwd['peak_over_start'], 1):.2f} x forward)")
