@@ -20,8 +20,6 @@ import torch
 
 from headlab import validate as V
 from headlab import zoo
-from headlab.analyses import ablate as ablation
-from headlab.analyses import probe_roles, text_roles
 from headlab.attention import Attention, LazyAttention
 from headlab.capture import DEFAULT_BUDGET, Batch, Capture, Reducer, find_attention_modules, make_batches
 from headlab.errors import InputError, ModelLoadError, UnsupportedModelError
@@ -221,6 +219,8 @@ class HeadModel:
 
         Delegates to :func:`headlab.analyses.text_roles.analyse` (all arguments documented there).
         """
+        from headlab.analyses import text_roles      # (statistics and reports: scipy, pandas)
+
         return text_roles.analyse(self, texts, roles=roles, **kwargs)
 
     def detect(self, roles=None, **kwargs):
@@ -228,6 +228,8 @@ class HeadModel:
 
         Delegates to :func:`headlab.analyses.probe_roles.detect`.
         """
+        from headlab.analyses import probe_roles
+
         return probe_roles.detect(self, roles=roles, **kwargs)
 
     def ablate(self, heads, **kwargs):
@@ -235,6 +237,8 @@ class HeadModel:
 
         Delegates to :func:`headlab.analyses.ablate.ablate`.
         """
+        from headlab.analyses import ablate as ablation
+
         return ablation.ablate(self, heads, **kwargs)
 
     def __repr__(self) -> str:

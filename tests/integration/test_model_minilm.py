@@ -86,3 +86,17 @@ def test_streaming_hands_each_layer_once_and_keeps_nothing(minilm):
     layers = [s[0] for s in seen]
     assert layers == list(range(6)) * 2
     assert sum(s[2] for s in seen) == 6 * len(TEXTS)
+
+
+def test_loading_the_default_model_imports_neither_scipy_stats_nor_pandas():
+    """``import headlab`` and ``hl.load()`` pay only for what loading needs (issue #14: 0.6 s of
+    CPU less); statistics and reports bring scipy.stats and pandas in when first used."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, headlab as hl; m = hl.load(); "
+            "assert not {'scipy.stats', 'pandas'} & set(sys.modules), 'scipy.stats or pandas imported'; "
+            "hl.Report, hl.compare, hl.stats.adjust; "
+            "assert {'scipy.stats', 'pandas'} <= set(sys.modules), 'the lazy names did not load'")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
