@@ -153,9 +153,10 @@ class AttentionState(traitlets.HasTraits):
         click sends them, with the queries ``[lo, hi)`` they cover; None when the whole head is
         at hand (held, kept or cached), is short, or the attention cannot compute rows alone.
 
-        At 8,000 tokens a head the background pass has not reached takes about a second of CPU
-        (every row's softmax and top keys); the page draws its windowed arcs and strip from
-        the ``EARLY_ROWS`` queries around its focus, which cost a thirtieth of that.
+        A long head that must still be computed costs every row's softmax and top keys (0.55 s of
+        CPU for a causal GPT-2 head at 8,192 tokens); the page draws its windowed arcs and strip
+        from the ``EARLY_ROWS`` queries around its focus, which cost 0.03 s
+        (``benchmarks/long_context.py``).
         """
         T = len(self.tokens)
         if (isinstance(near, bool) or not isinstance(near, int) or not 0 <= near < T or T < 2 * EARLY_ROWS

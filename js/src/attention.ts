@@ -199,7 +199,7 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     const ft = model.get("focus_token") ?? -1;
     const unitsKey = `${word}:${n}`;
     // the focus, when known before any pattern is here (-1: picked from the first head's pattern)
-    const known = ft >= 0 && ft < nTok ? (word ? Math.max(0, unitIndex(list, nTok)[ft]) : ft) : picked?.key === unitsKey ? picked.focus : -1;
+    let known = ft >= 0 && ft < nTok ? (word ? Math.max(0, unitIndex(list, nTok)[ft]) : ft) : picked?.key === unitsKey ? picked.focus : -1;
     const mode = resolveMode(model.get("mode"), n);
     // token-level windows can be drawn from a long head's first rows; word units need every row.
     // A focus still to be picked lies among the first queries: the first rows are asked for.
@@ -211,7 +211,10 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
         if (my !== seq) return;
         const early = first.some((p) => p.rows);
         if (!early) { draw(heads, first, list, word, known, mode, false); return; }
-        if (first.every((p) => holdsRows(p, need[0], need[1]))) draw(heads, first, list, word, known, mode, true);
+        if (first.every((p) => holdsRows(p, need[0], need[1]))) {
+          draw(heads, first, list, word, known, mode, true);
+          known = picked?.key === unitsKey ? picked.focus : known;     // the whole head keeps the focus shown
+        }
       }
       const pats = await whole;
       if (my !== seq) return;
