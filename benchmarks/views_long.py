@@ -199,11 +199,15 @@ FIRST_PAINT = """async ([i, n]) => {
   const t0 = performance.now();
   nb.deselectAll(); nb.activeCellIndex = i;
   app.commands.execute('notebook:run-cell');
+  let arcs = null;
+  // [grid and attention drawn (the head's early rows or whole), the whole head drawn] in ms
   return await new Promise((resolve, reject) => {
     const tick = () => {
       const cells = cell.node.querySelectorAll('.headlab-grid-svg rect.headlab-cell').length;
       const body = cell.node.querySelector('.headlab-att-body');
-      if (cells === n && body && body.dataset.state === 'ready') return resolve(performance.now() - t0);
+      const state = cells === n && body ? body.dataset.state : '';
+      if (arcs === null && (state === 'early' || state === 'ready')) arcs = performance.now() - t0;
+      if (state === 'ready') return resolve([arcs, performance.now() - t0]);
       if (performance.now() - t0 > 300000) return reject(new Error('no paint'));
       requestAnimationFrame(tick);
     };
@@ -322,7 +326,8 @@ def main(argv=None) -> int:
     arcs = lambda runs: med(r[0] for r in runs)          # noqa: E731 - click -> arcs drawn (early rows or whole)
     whole = lambda runs: med(r[1] for r in runs)         # noqa: E731 - click -> the whole head drawn
     print("  Chromium (JupyterLab, headless), click a head -> heat-strip + windowed arcs drawn (target <= 150 ms):")
-    print(f"    first paint {r['first_paint']:.0f} ms")
+    print(f"    first paint (grid, strip and arcs of the selected head) {r['first_paint'][0]:.0f} ms; "
+          f"its whole head drawn {r['first_paint'][1]:.0f} ms")
     print(f"    a head the background pass has not reached, clicked while it runs: arcs {arcs(r['during']):.0f} ms "
           f"(rows around the focus), whole head {whole(r['during']):.0f} ms (median of {len(r['during'])})")
     print(f"    the same after the pass, kernel idle: arcs {arcs(r['cold']):.0f} ms, whole head {whole(r['cold']):.0f} ms "
