@@ -205,9 +205,11 @@ export function mountAttention(model: AnyModel, host: HTMLElement, signal: Abort
     // A focus still to be picked lies among the first queries: the first rows are asked for.
     const need = word ? null : rowsNeeded(mode, n, known, model.get("direction") ?? "from");
     const whole = Promise.all(heads.map(([l, h]) => store.get(l, h, need ? Math.max(0, known) : -1)));
+    whole.catch(() => {});      // a failure shows below, through `first` or `await whole`
     try {
       if (need) {
-        const first = await Promise.race([whole, Promise.all(heads.map(([l, h]) => store.first(l, h)))]);
+        // each head's early rows, or its whole pattern when that comes first (or is here already)
+        const first = await Promise.all(heads.map(([l, h]) => store.first(l, h)));
         if (my !== seq) return;
         const early = first.some((p) => p.rows);
         if (!early) { draw(heads, first, list, word, known, mode, false); return; }
